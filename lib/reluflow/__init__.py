@@ -1,0 +1,33 @@
+"""reluflow: gradient flow in two-layer ReLU networks.
+
+The companion library of the book "Gradient flow in two-layer ReLU networks". Data flow
+one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory` ->
+diagnostics -> figure. Each docstring points to the book section that derives it.
+"""
+
+from . import losses
+from .data import Dataset, with_bias
+from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
+from .flow import gradient_flow, log_times
+from .gradient import loss_and_grad
+from .network import Network, small_init
+from .trajectory import Trajectory
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "Network",
+    "Trajectory",
+    "activation_patterns",
+    "alignment",
+    "balancedness",
+    "gradient_flow",
+    "log_times",
+    "loss_and_grad",
+    "losses",
+    "normalized_margin",
+    "pattern_census",
+    "small_init",
+    "with_bias",
+]
