@@ -73,14 +73,19 @@ class AdaptiveSolver:
 
     def initial_step(self, t_end) -> None:
         """Starting step size (the heuristic of Hairer, Norsett & Wanner, as in scipy)."""
+        if not np.all(np.isfinite(self.k0)):
+            self.h = 0.0
+            return
         scale = self.atol + np.abs(self.y) * self.rtol
-        d0 = np.sqrt(np.mean((self.y / scale) ** 2))
-        d1 = np.sqrt(np.mean((self.k0 / scale) ** 2))
-        h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-        k1, _ = self.field(self.y + h0 * self.k0, self.m)
-        d2 = np.sqrt(np.mean(((k1 - self.k0) / scale) ** 2)) / h0
-        h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
-        self.h = min(100 * h0, h1, t_end)
+        with np.errstate(over="ignore", invalid="ignore"):
+            d0 = np.sqrt(np.mean((self.y / scale) ** 2))
+            d1 = np.sqrt(np.mean((self.k0 / scale) ** 2))
+            h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+            k1, _ = self.field(self.y + h0 * self.k0, self.m)
+            d2 = np.sqrt(np.mean(((k1 - self.k0) / scale) ** 2)) / h0
+            h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
+        h = min(100 * h0, h1, t_end)
+        self.h = h if np.isfinite(h) and h > 0 else 1e-12 * t_end
 
     # ---------------------------------------------------------------- helpers
     def _W(self, y):
@@ -121,10 +126,16 @@ class AdaptiveSolver:
     def step(self, t_end) -> str | None:
         """Advance by one accepted step (possibly cut at an event). Returns an error
         message on failure, else None."""
+        if not np.all(np.isfinite(self.k0)):
+            return (f"the gradient is not finite at t = {self.t:.6g} (the loss or its residuals "
+                    "overflowed; for the exponential loss, margins below -709 overflow)")
         h = min(self.h, t_end - self.t)
+        if not h > 0:
+            return f"step size is {h!r} at t = {self.t:.6g}; the field is not finite or degenerate"
         while True:
-            y_new, K, alpha_new, err = self._try_step(h)
-            if not np.all(np.isfinite(y_new)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                y_new, K, alpha_new, err = self._try_step(h)
+            if not (np.all(np.isfinite(y_new)) and np.isfinite(err)):
                 err = np.inf
             if err <= 1.0:
                 break
