@@ -5,7 +5,7 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import losses
+from . import datasets, losses, plotting, widgets
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
@@ -22,12 +22,15 @@ __all__ = [
     "activation_patterns",
     "alignment",
     "balancedness",
+    "datasets",
     "gradient_flow",
     "log_times",
     "loss_and_grad",
     "losses",
     "normalized_margin",
     "pattern_census",
+    "plotting",
     "small_init",
+    "widgets",
     "with_bias",
 ]
