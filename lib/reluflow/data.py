@@ -67,6 +67,7 @@ class Dataset:
             if np.any(w < 0) or w.sum() <= 0:
                 raise ValueError("`weights` must be non-negative with a positive sum")
         for name, arr in (("X", X), ("y", y), ("weights", w)):
+            arr = arr.copy()  # never freeze or share the caller's arrays
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
 

@@ -46,7 +46,8 @@ def pattern_census(net: Network, X, *, by_sign: bool = False, min_norm: float = 
     net : Network
     X : array_like, shape (n, d)
     by_sign : bool
-        Key by ``(sign(a_j), pattern)`` instead of the pattern alone.
+        Key by ``(sign(a_j), pattern)`` instead of the pattern alone (a neuron with
+        :math:`a_j = 0` counts as +1).
     min_norm : float
         Ignore neurons whose norm :math:`\|(a_j, w_j)\|` is below ``min_norm`` times the
         largest neuron norm (e.g. 0.01 counts only neurons that have grown).
@@ -64,6 +65,8 @@ def pattern_census(net: Network, X, *, by_sign: bool = False, min_norm: float = 
     >>> rf.pattern_census(net, [[1.0, 0.0], [0.0, 1.0]])
     {(0,): 1, (0, 1): 1, (): 1}
     """
+    if not (np.isfinite(min_norm) and min_norm >= 0):
+        raise ValueError(f"`min_norm` must be finite and >= 0; got {min_norm!r}")
     S = activation_patterns(net, X)
     norms = net.neuron_norms()
     keep = norms >= min_norm * norms.max() if norms.max() > 0 else np.ones(net.m, bool)
@@ -97,4 +100,5 @@ def alignment(net: Network, v) -> np.ndarray:
         raise ValueError("`v` must be nonzero")
     nw = np.linalg.norm(net.W, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(nw > 0, (net.W @ v) / (nw * nv), np.nan)
+        cos = np.clip((net.W @ v) / (nw * nv), -1.0, 1.0)  # rounding can exceed 1 by an ulp
+    return np.where(nw > 0, cos, np.nan)
