@@ -68,8 +68,10 @@ def two_point(delta: float, p: float) -> Dataset:
     """
     delta = positive_scalar(delta, "delta")
     p = positive_scalar(p, "p")
-    if not delta < np.pi or not p < 1:
-        raise ValueError(f"need 0 < delta < pi and 0 < p < 1; got delta={delta}, p={p}")
+    if not delta < np.pi:
+        raise ValueError(f"`delta` must lie in (0, pi); got {delta}")
+    if not p < 1:
+        raise ValueError(f"`p` must lie in (0, 1); got {p}")
     X = np.array([[1.0, 0.0], [np.cos(delta), np.sin(delta)]])
     return Dataset(X, [1.0, -1.0], weights=[p, 1.0 - p])
 

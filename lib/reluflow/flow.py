@@ -26,7 +26,11 @@ def log_times(t_end: float, num: int = 200, first: float | None = None) -> np.nd
     ``t_end`` (default ``first = min(1e-2, t_end / 100)``); used by ``t_eval="log"``."""
     t_end = positive_scalar(t_end, "t_end")
     num = positive_int(num, "num")
+    if num < 3:
+        raise ValueError(f"`num` must be >= 3 (0, `first` and `t_end`); got {num}")
     first = min(1e-2, t_end / 100) if first is None else positive_scalar(first, "first")
+    if first >= t_end:
+        raise ValueError(f"`first` must be < t_end = {t_end}; got {first}")
     return np.concatenate([[0.0], np.geomspace(first, t_end, num - 1)])
 
 
@@ -172,7 +176,7 @@ def gradient_flow(
     >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
     >>> net0 = rf.small_init(10, 2, 1e-3, seed=0)
     >>> traj = rf.gradient_flow(net0, data, "square", 40.0)
-    >>> traj.success, round(traj.loss[-1], 6)
+    >>> traj.success, round(float(traj.loss[-1]), 6)
     (True, 0.0)
     """
     loss_obj = check_problem(net0, data, loss)

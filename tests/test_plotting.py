@@ -1,0 +1,138 @@
+"""Tests for reluflow.plotting: returned (fig, ax), labels, log axes, what is drawn."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from numpy.testing import assert_allclose, assert_array_equal
+
+import reluflow as rf
+from reluflow.plotting import NEGATIVE, POSITIVE
+
+
+@pytest.fixture(scope="module")
+def traj():
+    data = rf.datasets.orthogonal([1.0, 0.5, -0.8])
+    traj = rf.gradient_flow(rf.small_init(6, 3, 1e-3, seed=1), data, "square", 30.0, t_eval="log")
+    assert traj.success and traj.t[0] == 0.0  # t = 0 is present, so the filter matters
+    assert np.any(traj.a[-1] > 0) and np.any(traj.a[-1] < 0)  # both colours are exercised
+    return traj
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def data_lines(ax):
+    """Lines that carry data (legend proxies are empty)."""
+    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 0]
+
+
+def check_time_axis(ax):
+    assert "time" in ax.get_xlabel()
+    assert ax.get_ylabel()
+    assert ax.get_xscale() == "log"
+
+
+# ---------------------------------------------------------------- plot_loss
+
+
+@pytest.mark.parametrize("logy", [False, True])
+def test_plot_loss(traj, logy):
+    fig, ax = rf.plotting.plot_loss(traj, logy=logy)
+    assert isinstance(fig, plt.Figure) and ax.figure is fig
+    check_time_axis(ax)
+    assert ax.get_yscale() == ("log" if logy else "linear")
+    (line,) = data_lines(ax)
+    keep = traj.t > 0
+    assert np.all(line.get_xdata() > 0)
+    assert_array_equal(line.get_xdata(), traj.t[keep])
+    assert_array_equal(line.get_ydata(), traj.loss[keep])
+
+
+def test_plot_loss_on_given_axes_with_label(traj):
+    fig0, ax0 = plt.subplots()
+    fig, ax = rf.plotting.plot_loss(traj, ax0, label="run A")
+    assert fig is fig0 and ax is ax0
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["run A"]
+
+
+def test_plot_loss_without_label_has_no_legend(traj):
+    _, ax = rf.plotting.plot_loss(traj)
+    assert ax.get_legend() is None
+
+
+# ---------------------------------------------------------------- plot_neuron_norms
+
+
+def test_plot_neuron_norms_one_line_per_neuron(traj):
+    fig, ax = rf.plotting.plot_neuron_norms(traj)
+    assert ax.figure is fig
+    check_time_axis(ax)
+    assert ax.get_yscale() == "log"
+    lines = data_lines(ax)
+    m = traj.a.shape[1]
+    assert len(lines) == m
+    keep = traj.t > 0
+    norms = traj.neuron_norms()[keep]
+    for j, line in enumerate(lines):
+        assert np.all(line.get_xdata() > 0)
+        assert_array_equal(line.get_xdata(), traj.t[keep])
+        assert_allclose(line.get_ydata(), norms[:, j])
+        # coloured by the sign of a_j at the end
+        colour = POSITIVE if traj.a[-1, j] >= 0 else NEGATIVE
+        assert to_rgba(line.get_color())[:3] == to_rgba(colour)[:3]
+    assert len(ax.get_legend().get_texts()) == 2
+
+
+# ---------------------------------------------------------------- plot_flow
+
+
+@pytest.mark.parametrize("title", [None, "a title"])
+def test_plot_flow_two_panels(traj, title):
+    fig, axes = rf.plotting.plot_flow(traj, title=title)
+    assert len(axes) == 2 and all(ax.figure is fig for ax in axes)
+    for ax in axes:
+        check_time_axis(ax)
+        assert all(np.all(ln.get_xdata() > 0) for ln in data_lines(ax))
+    assert len(data_lines(axes[0])) == 1
+    assert len(data_lines(axes[1])) == traj.a.shape[1]
+    assert fig.get_suptitle() == (title or "")
+
+
+def test_plot_flow_on_given_axes(traj):
+    fig0, axes0 = plt.subplots(1, 2)
+    fig, axes = rf.plotting.plot_flow(traj, axes0)
+    assert fig is fig0 and axes is axes0
+    assert len(data_lines(axes0[0])) == 1
+
+
+# ---------------------------------------------------------------- plot_error_vs_cost
+
+
+def test_plot_error_vs_cost_legend_and_data():
+    series = {
+        "adaptive": ([10, 100, 1000], [1e-2, 1e-5, 1e-9]),
+        "euler": ([100, 1000, 10000], [1e-1, 1e-2, 1e-3]),
+        "third": ([5, 50], [0.5, 0.05]),
+    }
+    fig, ax = rf.plotting.plot_error_vs_cost(series, xlabel="nfev")
+    assert ax.figure is fig
+    assert ax.get_xlabel() == "nfev" and ax.get_ylabel()
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(series)
+    lines = data_lines(ax)
+    assert [ln.get_label() for ln in lines] == list(series)
+    for ln, (cost, err) in zip(lines, series.values()):
+        assert_array_equal(ln.get_xdata(), cost)
+        assert_array_equal(ln.get_ydata(), err)
+    colours = {to_rgba(ln.get_color()) for ln in lines}
+    assert len(colours) == len(series)  # distinguishable series

@@ -1,0 +1,115 @@
+"""Tests for reluflow.widgets: the pure compute function and the slider explorer."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import reluflow as rf
+import reluflow.widgets as rw
+
+D = rw.FLOW_DEFAULTS
+
+pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """Record every trajectory the explorer draws (the real plot_flow still runs)."""
+    calls = []
+    real = rw.plot_flow
+
+    def spy(traj, *args, **kwargs):
+        calls.append((traj, kwargs.get("title")))
+        return real(traj, *args, **kwargs)
+
+    monkeypatch.setattr(rw, "plot_flow", spy)
+    return calls
+
+
+# ---------------------------------------------------------------- compute
+
+
+@pytest.mark.parametrize("m, seed", [(D["m"], D["seed"]), (5, 3)])
+def test_compute_default_problem(m, seed):
+    data = rf.datasets.orthogonal(D["y"])
+    traj = rw.flow_explorer_compute(data, D["loss"], D["t_end"], D["scale"], m, seed)
+    assert isinstance(traj, rf.Trajectory)
+    assert traj.success, traj.message
+    assert traj.a.shape[1] == m and traj.W.shape[1:] == (m, len(D["y"]))
+    assert traj.t[0] == 0.0
+    assert_allclose(traj.t[-1], D["t_end"])
+    # starts from the balanced small init it claims
+    net0 = rf.small_init(m, data.d, D["scale"], seed=seed)
+    assert_array_equal(traj.net(0).a, net0.a)
+    assert_array_equal(traj.net(0).W, net0.W)
+    # gradient flow: loss non-increasing, balancedness conserved
+    assert np.all(np.diff(traj.loss) <= 1e-9 * traj.loss[0])
+    assert_allclose(traj.balancedness(), 0.0, atol=1e-6 * np.max(traj.norm_sq()))
+
+
+# ---------------------------------------------------------------- explorer
+
+
+def sliders(box):
+    found = [c for c in box.children[0].children if isinstance(c, (w.IntSlider, w.FloatLogSlider))]
+    return {s.description: s for s in found}
+
+
+def slider(box, word):
+    (s,) = [s for name, s in sliders(box).items() if word in name]
+    return s
+
+
+def test_explorer_layout_and_defaults(rendered):
+    box = rw.flow_explorer()
+    assert isinstance(box, w.VBox)
+    assert isinstance(box.children[-1], w.Output)
+    found = sliders(box)
+    assert len(found) == 3
+    assert all(s.continuous_update is False for s in found.values())
+    assert_allclose(slider(box, "scale").value, D["scale"], rtol=1e-12)
+    assert slider(box, "width").value == D["m"]
+    assert slider(box, "seed").value == D["seed"]
+    # rendered once on construction, with the default problem
+    (traj, _), = rendered
+    assert traj.success and traj.a.shape[1] == D["m"] and traj.W.shape[2] == len(D["y"])
+    assert_allclose(traj.t[-1], D["t_end"])
+
+
+@pytest.mark.parametrize("word, value", [("width", 4), ("seed", 2), ("scale", 1e-3)])
+def test_changing_a_slider_rerenders(rendered, word, value):
+    box = rw.flow_explorer()
+    assert len(rendered) == 1
+    slider(box, word).value = value  # raises here if the redraw fails (no IPython kernel)
+    assert len(rendered) == 2
+    traj, title = rendered[-1]
+    assert traj.success
+    m = value if word == "width" else D["m"]
+    seed = value if word == "seed" else D["seed"]
+    scale = value if word == "scale" else D["scale"]
+    assert traj.a.shape[1] == m
+    net0 = rf.small_init(m, len(D["y"]), scale, seed=seed)
+    assert_array_equal(traj.net(0).W, net0.W)
+    assert f"width {m}" in title and f"seed {seed}" in title
+    assert plt.get_fignums()  # a figure was drawn
+
+
+def test_explorer_with_custom_problem(rendered):
+    data = rf.datasets.two_point(1.0, 0.75)
+    box = rw.flow_explorer(data, "exponential", 5.0)
+    assert isinstance(box, w.VBox)
+    (traj, _), = rendered
+    assert traj.success and traj.W.shape[2] == 2
+    assert_allclose(traj.t[-1], 5.0)
