@@ -113,3 +113,15 @@ def test_explorer_with_custom_problem(rendered):
     (traj, _), = rendered
     assert traj.success and traj.W.shape[2] == 2
     assert_allclose(traj.t[-1], 5.0)
+
+
+def test_flow_explorer_figure_draws_the_default_run():
+    fig, axes = rf.widgets.flow_explorer_figure()
+    try:
+        defaults = rf.widgets.FLOW_DEFAULTS
+        assert len(axes[1].get_lines()) - 2 == defaults["m"]  # one line per neuron + 2 legend proxies
+        assert f"width {defaults['m']}" in fig._suptitle.get_text()
+        with pytest.raises(ValueError, match="unknown parameter"):
+            rf.widgets.flow_explorer_figure(widht=3)
+    finally:
+        plt.close(fig)

@@ -5,7 +5,7 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import datasets, losses, plotting, widgets
+from . import datasets, losses, plotting, symbolic, widgets
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
@@ -31,6 +31,7 @@ __all__ = [
     "pattern_census",
     "plotting",
     "small_init",
+    "symbolic",
     "widgets",
     "with_bias",
 ]

@@ -13,7 +13,7 @@ from .network import small_init
 from .plotting import plot_flow
 from .trajectory import Trajectory
 
-__all__ = ["flow_explorer", "flow_explorer_compute", "FLOW_DEFAULTS"]
+__all__ = ["flow_explorer", "flow_explorer_compute", "flow_explorer_figure", "FLOW_DEFAULTS"]
 
 #: Defaults of :func:`flow_explorer`: the running example of chapter 1 (ours).
 FLOW_DEFAULTS = dict(y=(1.2, 0.8, -0.5, -0.3), loss="square", t_end=200.0, scale=1e-6, m=30, seed=0)
@@ -24,6 +24,22 @@ def flow_explorer_compute(data: Dataset, loss: LossLike, t_end: float, scale: fl
     """Run the gradient flow shown by :func:`flow_explorer` (balanced small init)."""
     net0 = small_init(m, data.d, scale, seed=seed)
     return gradient_flow(net0, data, loss, t_end, t_eval="log", rtol=1e-7)
+
+
+def _title(scale: float, m: int, seed: int) -> str:
+    return f"init scale {scale:.0e}, width {m}, seed {seed}"
+
+
+def flow_explorer_figure(**overrides):
+    """The static figure of :func:`flow_explorer` at its default values (for the HTML
+    book, where no kernel runs the sliders); keyword arguments override
+    :data:`FLOW_DEFAULTS`. Returns ``(fig, axes)``."""
+    unknown = set(overrides) - set(FLOW_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(FLOW_DEFAULTS)}")
+    p = {**FLOW_DEFAULTS, **overrides}
+    traj = flow_explorer_compute(orthogonal(p["y"]), p["loss"], p["t_end"], p["scale"], p["m"], p["seed"])
+    return plot_flow(traj, title=_title(p["scale"], p["m"], p["seed"]))
 
 
 def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_end: float | None = None):
@@ -45,7 +61,7 @@ def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_e
 
     def draw(scale, m, seed):
         traj = flow_explorer_compute(data, loss, t_end, scale, m, seed)
-        plot_flow(traj, title=f"init scale {scale:.0e}, width {m}, seed {seed}")
+        plot_flow(traj, title=_title(scale, m, seed))
         plt.show()
 
     out = w.interactive_output(draw, dict(scale=scale, m=width, seed=seed))
