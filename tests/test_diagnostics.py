@@ -133,9 +133,7 @@ def test_pattern_census_min_norm_filters_small_neurons(min_norm):
     rng = np.random.default_rng(3)
     base = random_net(3, m=10, d=2)
     sizes = np.geomspace(1e-3, 1.0, 10)
-    net = rf.Network(
-        base.a * sizes / base.neuron_norms(), base.W * (sizes / base.neuron_norms())[:, None]
-    )
+    net = rf.Network(base.a * sizes / base.neuron_norms(), base.W * (sizes / base.neuron_norms())[:, None])
     X = rng.standard_normal((5, 2))
     keep = net.neuron_norms() >= min_norm * net.neuron_norms().max()
     census = rf.pattern_census(net, X, min_norm=min_norm)

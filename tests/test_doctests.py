@@ -13,6 +13,7 @@ MODULES = sorted(info.name for info in pkgutil.iter_modules(reluflow.__path__))
 WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow", "gradient", "network"]
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
+
 def run_doctests(name):
     """Return (failed, attempted, report) for the doctests of ``reluflow.<name>``."""
     module = importlib.import_module(f"reluflow.{name}")

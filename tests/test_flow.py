@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.optimize import brentq
 
@@ -104,8 +105,10 @@ def test_snapshot_loss_matches_loss_and_grad():
 
 # ------------------------------------------------------------- sliding
 def gd_gaps(net0, data, loss, t_end, steps, ref):
-    return [rel_err(rf.gradient_flow(net0, data, loss, t_end, method="euler", step=h).final.flat(),
-                    ref) for h in steps]
+    return [
+        rel_err(rf.gradient_flow(net0, data, loss, t_end, method="euler", step=h).final.flat(), ref)
+        for h in steps
+    ]
 
 
 def test_gradient_descent_converges_to_the_sliding_solution():
@@ -123,8 +126,9 @@ def test_several_faces_of_one_neuron():
     net0 = rf.small_init(8, 3, 1e-2, seed=5)
     traj = rf.gradient_flow(net0, data, "linear", 6.0, rtol=1e-11)
     iv = traj.sliding_intervals()
-    overlap = any(j == j2 and i < i2 and min(b, b2) - max(a, a2) > 0.05
-                  for j, i, a, b in iv for j2, i2, a2, b2 in iv)
+    overlap = any(
+        j == j2 and i < i2 and min(b, b2) - max(a, a2) > 0.05 for j, i, a, b in iv for j2, i2, a2, b2 in iv
+    )
     assert traj.success and overlap
     gaps = gd_gaps(net0, data, "linear", 6.0, [1e-2, 1e-3], traj.final.flat())
     assert gaps[1] < gaps[0] / 5 and gaps[1] < 5e-3
@@ -194,7 +198,9 @@ def test_max_steps_stops_with_status_1():
     ],
 )
 def test_bad_arguments_raise(kwargs, match):
-    args = dict(net0=rf.small_init(3, 2, 0.1), data=rf.Dataset(np.eye(2), [1.0, -1.0]), loss="square", t_end=10.0)
+    args = dict(
+        net0=rf.small_init(3, 2, 0.1), data=rf.Dataset(np.eye(2), [1.0, -1.0]), loss="square", t_end=10.0
+    )
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         rf.gradient_flow(args.pop("net0"), args.pop("data"), args.pop("loss"), args.pop("t_end"), **args)

@@ -47,9 +47,7 @@ def test_gradient_matches_central_differences(loss, seed):
     for k in range(theta.size):
         e = np.zeros_like(theta)
         e[k] = h
-        fd[k] = (loss_at(theta + e, net, data, loss) - loss_at(theta - e, net, data, loss)) / (
-            2 * h
-        )
+        fd[k] = (loss_at(theta + e, net, data, loss) - loss_at(theta - e, net, data, loss)) / (2 * h)
     assert_allclose(grad.flat(), fd, rtol=1e-6, atol=1e-8 * max(1.0, np.max(np.abs(fd))))
 
 
@@ -60,15 +58,11 @@ def test_euler_identity(loss, seed):
     net, data = random_problem(loss, seed)
     _, grad = rf.loss_and_grad(net, data, loss)
     rho = rf.losses.get(loss).residuals(net(data.X), data)
-    assert_allclose(
-        np.dot(net.flat(), grad.flat()), -2.0 * np.dot(rho, net(data.X)), rtol=1e-12, atol=1e-14
-    )
+    assert_allclose(np.dot(net.flat(), grad.flat()), -2.0 * np.dot(rho, net(data.X)), rtol=1e-12, atol=1e-14)
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1), m=st.integers(1, 6), d=st.integers(1, 4), n=st.integers(1, 8)
-)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 6), d=st.integers(1, 4), n=st.integers(1, 8))
 def test_euler_identity_linear_loss_is_twice_loss(seed, m, d, n):
     """L is linear in f and f is two-homogeneous in theta, so <theta, grad L> = 2 L."""
     rng = np.random.default_rng(seed)
@@ -77,9 +71,7 @@ def test_euler_identity_linear_loss_is_twice_loss(seed, m, d, n):
         rng.standard_normal((n, d)), rng.standard_normal(n), weights=rng.uniform(0, 1, n) + 0.01
     )
     value, grad = rf.loss_and_grad(net, data, "linear")
-    scale = np.sum(
-        data.weights * np.abs(data.y) * (np.abs(net.a) @ np.maximum(net.W @ data.X.T, 0))
-    )
+    scale = np.sum(data.weights * np.abs(data.y) * (np.abs(net.a) @ np.maximum(net.W @ data.X.T, 0)))
     assert abs(np.dot(net.flat(), grad.flat()) - 2.0 * value) <= 1e-12 * (scale + 1e-300)
 
 
@@ -106,9 +98,7 @@ def test_gradient_at_scaled_parameters(loss):
     P = net.W @ data.X.T
     rho_c = rf.losses.get(loss).residuals(c**2 * net(data.X), data)
     assert_allclose(gc.a, -c * (np.maximum(P, 0) @ rho_c), rtol=1e-12, atol=1e-15)
-    assert_allclose(
-        gc.W, -c * net.a[:, None] * (((P > 0) * rho_c) @ data.X), rtol=1e-12, atol=1e-15
-    )
+    assert_allclose(gc.W, -c * net.a[:, None] * (((P > 0) * rho_c) @ data.X), rtol=1e-12, atol=1e-15)
     if loss == "linear":
         assert_allclose(gc.flat(), c * g1.flat(), rtol=1e-13)
 

@@ -42,9 +42,7 @@ def make_data(loss, seed, n=6):
 @pytest.mark.parametrize("loss", ALL, ids=IDS)
 def test_value_matches_formula(loss, seed):
     data, f = make_data(loss, seed)
-    expected = sum(
-        c * per_sample(loss.name, y, fi) for c, y, fi in zip(data.weights, data.y, f, strict=True)
-    )
+    expected = sum(c * per_sample(loss.name, y, fi) for c, y, fi in zip(data.weights, data.y, f, strict=True))
     value = loss.value(f, data)
     assert isinstance(value, float)
     assert_allclose(value, expected, rtol=1e-12)
@@ -88,9 +86,7 @@ def test_linear_residuals_do_not_depend_on_f():
     assert_allclose(rf.losses.linear.residuals(1e6 * f, data), rf.losses.linear.rho0(data))
 
 
-@pytest.mark.parametrize(
-    "loss", [rf.losses.logistic, rf.losses.exponential], ids=["logistic", "exponential"]
-)
+@pytest.mark.parametrize("loss", [rf.losses.logistic, rf.losses.exponential], ids=["logistic", "exponential"])
 @pytest.mark.parametrize("y", [[1.0, 0.0], [1.0, 2.0], [0.5, -1.0]])
 def test_classification_losses_reject_bad_labels(loss, y):
     data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], y)
@@ -126,9 +122,7 @@ def test_get_unknown_name_and_wrong_type():
 
 
 def test_user_defined_loss_works_through_get_and_loss_and_grad():
-    quartic = rf.losses.Loss(
-        "quartic", False, lambda y, f: 0.25 * (f - y) ** 4, lambda y, f: (y - f) ** 3
-    )
+    quartic = rf.losses.Loss("quartic", False, lambda y, f: 0.25 * (f - y) ** 4, lambda y, f: (y - f) ** 3)
     assert rf.losses.get(quartic) is quartic
     data = rf.Dataset([[1.0, 0.5]], [2.0])
     value, grad = rf.loss_and_grad(rf.Network([1.0], [[1.0, 0.0]]), data, quartic)

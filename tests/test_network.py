@@ -23,9 +23,7 @@ def test_output_equals_explicit_sum(seed):
     m, d, n = 5, 3, 7
     net = rf.Network(rng.standard_normal(m), rng.standard_normal((m, d)))
     X = rng.standard_normal((n, d))
-    expected = [
-        sum(net.a[j] * max(float(np.dot(net.W[j], X[i])), 0.0) for j in range(m)) for i in range(n)
-    ]
+    expected = [sum(net.a[j] * max(float(np.dot(net.W[j], X[i])), 0.0) for j in range(m)) for i in range(n)]
     out = net(X)
     assert out.shape == (n,)
     assert_allclose(out, expected, rtol=1e-12, atol=1e-14)

@@ -131,7 +131,7 @@ def test_plot_error_vs_cost_legend_and_data():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(series)
     lines = data_lines(ax)
     assert [ln.get_label() for ln in lines] == list(series)
-    for ln, (cost, err) in zip(lines, series.values()):
+    for ln, (cost, err) in zip(lines, series.values(), strict=False):
         assert_array_equal(ln.get_xdata(), cost)
         assert_array_equal(ln.get_ydata(), err)
     colours = {to_rgba(ln.get_color()) for ln in lines}

@@ -27,11 +27,22 @@ def sliding_run():
 def make_traj(switches, t=(0.0, 1.0, 2.0, 5.0), m=2, d=2, **kw):
     k = len(t)
     rng = np.random.default_rng(0)
-    report = {"method": "adaptive", "nfev": 7, "nsteps": 3, "nrejected": 1, "status": 0,
-              "message": "reached t_end", **kw}
+    report = {
+        "method": "adaptive",
+        "nfev": 7,
+        "nsteps": 3,
+        "nrejected": 1,
+        "status": 0,
+        "message": "reached t_end",
+        **kw,
+    }
     return rf.Trajectory(
-        np.asarray(t, float), rng.standard_normal((k, m)), rng.standard_normal((k, m, d)),
-        np.zeros(k), switches=np.array(switches, dtype=SWITCH_DTYPE), **report,
+        np.asarray(t, float),
+        rng.standard_normal((k, m)),
+        rng.standard_normal((k, m, d)),
+        np.zeros(k),
+        switches=np.array(switches, dtype=SWITCH_DTYPE),
+        **report,
     )
 
 
@@ -85,7 +96,10 @@ def test_sliding_intervals_from_handmade_log():
     ]
     traj = make_traj(switches)
     assert traj.sliding_intervals() == [
-        (0, 1, 0.5, 1.5), (1, 1, 2.0, 5.0), (0, 1, 3.0, 4.0), (1, 0, 4.5, 5.0)
+        (0, 1, 0.5, 1.5),
+        (1, 1, 2.0, 5.0),
+        (0, 1, 3.0, 4.0),
+        (1, 0, 4.5, 5.0),
     ]
     assert make_traj([]).sliding_intervals() == []
 
@@ -149,8 +163,7 @@ def test_repr_and_success(sliding_run):
 def test_repr_and_success_of_stopped_run():
     data = rf.datasets.two_point(1.0, 0.75)
     with pytest.warns(RuntimeWarning, match="max_steps"):
-        traj = rf.gradient_flow(rf.small_init(4, 2, 1e-2, seed=0), data, "exponential", T_END,
-                                max_steps=2)
+        traj = rf.gradient_flow(rf.small_init(4, 2, 1e-2, seed=0), data, "exponential", T_END, max_steps=2)
     assert traj.status == 1 and traj.success is False
     r = repr(traj)
     assert "status=1" in r and f"nfev={traj.nfev}" in r and "max_steps" in r
@@ -188,8 +201,7 @@ def test_log_times_default_is_gradient_flow_log_grid():
     data = rf.datasets.orthogonal([1.0, -1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        traj = rf.gradient_flow(rf.small_init(3, 2, 1e-3, seed=0), data, "square", 10.0,
-                                t_eval="log")
+        traj = rf.gradient_flow(rf.small_init(3, 2, 1e-3, seed=0), data, "square", 10.0, t_eval="log")
     assert_allclose(traj.t, rf.log_times(10.0), rtol=1e-14)
 
 

@@ -83,7 +83,7 @@ def test_explorer_layout_and_defaults(rendered):
     assert slider(box, "width").value == D["m"]
     assert slider(box, "seed").value == D["seed"]
     # rendered once on construction, with the default problem
-    (traj, _), = rendered
+    ((traj, _),) = rendered
     assert traj.success and traj.a.shape[1] == D["m"] and traj.W.shape[2] == len(D["y"])
     assert_allclose(traj.t[-1], D["t_end"])
 
@@ -110,7 +110,7 @@ def test_explorer_with_custom_problem(rendered):
     data = rf.datasets.two_point(1.0, 0.75)
     box = rw.flow_explorer(data, "exponential", 5.0)
     assert isinstance(box, w.VBox)
-    (traj, _), = rendered
+    ((traj, _),) = rendered
     assert traj.success and traj.W.shape[2] == 2
     assert_allclose(traj.t[-1], 5.0)
 

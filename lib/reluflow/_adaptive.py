@@ -26,15 +26,17 @@ _A = [
 ]
 _B = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
 _E = np.array([-71 / 57600, 0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
-_P = np.array([
-    [1, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
-    [0, 0, 0, 0],
-    [0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
-    [0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
-    [0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
-    [0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
-    [0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423],
-])
+_P = np.array(
+    [
+        [1, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
+        [0, 0, 0, 0],
+        [0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
+        [0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
+        [0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
+        [0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
+        [0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423],
+    ]
+)
 
 #: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
 #: pre-activation is not yet counted as having changed sign.
@@ -89,7 +91,7 @@ class AdaptiveSolver:
 
     # ---------------------------------------------------------------- helpers
     def _W(self, y):
-        return y[self.m:].reshape(self.m, self.d)
+        return y[self.m :].reshape(self.m, self.d)
 
     def _tau(self, W):
         return BAND * np.linalg.norm(W, axis=1)[:, None] * self.field.xn[None, :]
@@ -127,8 +129,10 @@ class AdaptiveSolver:
         """Advance by one accepted step (possibly cut at an event). Returns an error
         message on failure, else None."""
         if not np.all(np.isfinite(self.k0)):
-            return (f"the gradient is not finite at t = {self.t:.6g} (the loss or its residuals "
-                    "overflowed; for the exponential loss, margins below -709 overflow)")
+            return (
+                f"the gradient is not finite at t = {self.t:.6g} (the loss or its residuals "
+                "overflowed; for the exponential loss, margins below -709 overflow)"
+            )
         h = min(self.h, t_end - self.t)
         if not h > 0:
             return f"step size is {h!r} at t = {self.t:.6g}; the field is not finite or degenerate"
@@ -140,11 +144,11 @@ class AdaptiveSolver:
             if err <= 1.0:
                 break
             self.nrejected += 1
-            h *= max(0.2, 0.9 * err ** -0.2) if np.isfinite(err) else 0.2
+            h *= max(0.2, 0.9 * err**-0.2) if np.isfinite(err) else 0.2
             if h < 1e-14 * max(1.0, abs(self.t)):
                 return f"step size underflow (h = {h:.3g}) at t = {self.t:.6g}; the field is not finite or too stiff"
         self.nsteps += 1
-        self.h = h * (min(10.0, 0.9 * err ** -0.2) if err > 0 else 10.0)
+        self.h = h * (min(10.0, 0.9 * err**-0.2) if err > 0 else 10.0)
         Q = K.T @ _P
         pair_flags = self._violations(y_new)
         alpha_flags = self._alpha_bad(alpha_new)
@@ -175,7 +179,7 @@ class AdaptiveSolver:
             return 1.0, []
         X = self.field.X
         W0 = self._W(self.y)
-        QW = Q[self.m:].reshape(self.m, self.d, 4)
+        QW = Q[self.m :].reshape(self.m, self.d, 4)
         p0 = np.einsum("ed,ed->e", W0[jj], X[ii])
         c = h * np.einsum("edk,ed->ek", QW[jj], X[ii])
         tau = self._tau(W0)[jj, ii]
@@ -189,7 +193,7 @@ class AdaptiveSolver:
             bad = sgn * (p - thr) > 0
             hi = np.where(bad, mid, hi)
             lo = np.where(bad, lo, mid)
-        return float(hi.min()), list(zip(jj.tolist(), ii.tolist(), hi.tolist()))
+        return float(hi.min()), list(zip(jj.tolist(), ii.tolist(), hi.tolist(), strict=False))
 
     def _alpha_at(self, h, Q, x):
         y = self._dense(h, Q, x)
@@ -249,8 +253,10 @@ class AdaptiveSolver:
         self.event_groups += 1
         self._stall = 0 if progress else getattr(self, "_stall", 0) + 1
         if self._stall > MAX_STALL:
-            return (f"stalled at t = {self.t:.6g}: {MAX_STALL} activation events without progress "
-                    "in time (Zeno-like chattering at an activation boundary)")
+            return (
+                f"stalled at t = {self.t:.6g}: {MAX_STALL} activation events without progress "
+                "in time (Zeno-like chattering at an activation boundary)"
+            )
         self.y = self._handle(y, group | self._near_face(y), nbad)
         self.k0, self.alpha0 = self.field(self.y, self.m)
         self.rec.add_point(self.t, self.y)
@@ -259,8 +265,14 @@ class AdaptiveSolver:
     def _near_boundary(self, alpha):
         """Neurons whose sliding multiplier is at (or past) 0 or 1."""
         near = (alpha < ALPHA_GROUP) | (alpha > 1 - ALPHA_GROUP) | ~np.isfinite(alpha)
-        owners = np.concatenate([self.field.j1, np.concatenate(
-            [np.full(K.size, j) for j, K in self.field.multi.items()] or [np.zeros(0, int)])])
+        owners = np.concatenate(
+            [
+                self.field.j1,
+                np.concatenate(
+                    [np.full(K.size, j) for j, K in self.field.multi.items()] or [np.zeros(0, int)]
+                ),
+            ]
+        )
         out = np.zeros(self.m, bool)
         out[owners[near].astype(int)] = True
         return out
@@ -292,11 +304,11 @@ class AdaptiveSolver:
             slide[j, K] = codes == 2
         F.set_pattern(S, slide)
         y = y.copy()
-        y[self.m:] = W.ravel()
+        y[self.m :] = W.ravel()
         return y
 
     def _record(self, j, K, was_on, was_slide, codes):
-        for i, on, sl, c in zip(K, was_on, was_slide, codes):
+        for i, on, sl, c in zip(K, was_on, was_slide, codes, strict=False):
             old = 2 if sl else int(on)
             if old == c:
                 continue
@@ -321,7 +333,7 @@ class AdaptiveSolver:
             XK = F.X[K]
             W[j] -= XK.T @ np.linalg.lstsq(XK @ XK.T, XK @ W[j], rcond=None)[0]
         y = y.copy()
-        y[self.m:] = W.ravel()
+        y[self.m :] = W.ravel()
         return y
 
     def close(self):

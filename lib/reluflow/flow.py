@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Union
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -105,8 +105,8 @@ def gradient_flow(
     method: str = "adaptive",
     rtol: float = 1e-8,
     atol: float | None = None,
-    t_eval: Union[None, str, np.ndarray] = None,
-    step: Union[None, float, Callable[[float], float]] = None,
+    t_eval: None | str | np.ndarray = None,
+    step: None | float | Callable[[float], float] = None,
     max_steps: int = 1_000_000,
     progress: bool = False,
 ) -> Trajectory:
@@ -221,16 +221,34 @@ def _run_adaptive(net0, data, loss: Loss, t_end, rtol, atol, te, max_steps, prog
     at_end = solver.close()
     m, d = net0.W.shape
     return _trajectory(
-        rec, m, d, data, loss, method="adaptive", nfev=solver.field.nfev, nsteps=solver.nsteps,
-        nrejected=solver.nrejected, status=status, message=message,
-        switches=np.array(solver.switches, dtype=SWITCH_DTYPE), event_groups=solver.event_groups,
-        sliding_time=solver.sliding_time, sliding_entries=solver.sliding_entries,
+        rec,
+        m,
+        d,
+        data,
+        loss,
+        method="adaptive",
+        nfev=solver.field.nfev,
+        nsteps=solver.nsteps,
+        nrejected=solver.nrejected,
+        status=status,
+        message=message,
+        switches=np.array(solver.switches, dtype=SWITCH_DTYPE),
+        event_groups=solver.event_groups,
+        sliding_time=solver.sliding_time,
+        sliding_entries=solver.sliding_entries,
         sliding_at_end=at_end,
     )
 
 
 def _run_euler(net0, data, loss: Loss, t_end, step, te, max_steps, progress):
-    step_fn = step if callable(step) else (lambda t, s=positive_scalar(step, "step"): s)
+    if callable(step):
+        step_fn = step
+    else:
+        eta0 = positive_scalar(step, "step")
+
+        def step_fn(t: float) -> float:
+            return eta0
+
     X, XT = data.X, np.ascontiguousarray(data.X.T)
     m, d = net0.W.shape
     y = net0.flat()
@@ -264,5 +282,6 @@ def _run_euler(net0, data, loss: Loss, t_end, step, te, max_steps, progress):
         rec.add_interval(t, np.inf, lambda x, y0=y: y0, 1.0)
     if bar is not None:
         bar.close()
-    return _trajectory(rec, m, d, data, loss, method="euler", nfev=k, nsteps=k, nrejected=0,
-                       status=status, message=message)
+    return _trajectory(
+        rec, m, d, data, loss, method="euler", nfev=k, nsteps=k, nrejected=0, status=status, message=message
+    )

@@ -26,8 +26,8 @@ exactly the flow of the neural correlation function :math:`\mathcal N(\theta) =
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 import numpy as np
 from scipy.special import expit
@@ -92,7 +92,7 @@ exponential = Loss("exponential", True, lambda y, f: np.exp(-y * f), lambda y, f
 linear = Loss("linear", False, lambda y, f: -y * f, lambda y, f: y + 0.0 * f)
 
 _BY_NAME = {loss.name: loss for loss in (square, logistic, exponential, linear)}
-LossLike = Union[Loss, str]
+LossLike = Loss | str
 
 
 def get(loss: LossLike) -> Loss:

@@ -47,9 +47,7 @@ class Network:
         a = as_finite_array(self.a, "a", ndim=1)
         W = as_finite_array(self.W, "W", ndim=2)
         if W.shape[0] != a.shape[0]:
-            raise ValueError(
-                f"`a` has m={a.shape[0]} entries but `W` has {W.shape[0]} rows; they must match"
-            )
+            raise ValueError(f"`a` has m={a.shape[0]} entries but `W` has {W.shape[0]} rows; they must match")
         if a.shape[0] == 0:
             raise ValueError("the network must have at least one neuron (m >= 1)")
         for name, arr in (("a", a), ("W", W)):
@@ -91,7 +89,7 @@ class Network:
         return np.concatenate([self.a, self.W.ravel()])
 
     @classmethod
-    def from_flat(cls, theta, m: int, d: int) -> "Network":
+    def from_flat(cls, theta, m: int, d: int) -> Network:
         """Inverse of :meth:`flat`.
 
         Raises
@@ -105,7 +103,7 @@ class Network:
             raise ValueError(f"`theta` must have length m*(d+1) = {m * (d + 1)}; got {theta.shape[0]}")
         return cls(theta[:m], theta[m:].reshape(m, d))
 
-    def scaled(self, c: float) -> "Network":
+    def scaled(self, c: float) -> Network:
         """The network with parameters ``c * theta`` (outputs scale by c**2 for c >= 0)."""
         return Network(c * self.a, c * self.W)
 

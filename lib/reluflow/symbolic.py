@@ -24,9 +24,18 @@ import sympy as sp
 from ._validation import as_finite_array, positive_int
 
 __all__ = [
-    "FixedPatternSolution", "Homogeneity", "Identity", "PatternExit", "PatternSymbols",
-    "balancedness_derivative", "exit_time", "fixed_pattern_numeric", "fixed_pattern_residual",
-    "fixed_pattern_solution", "homogeneity", "pattern_exit_time",
+    "FixedPatternSolution",
+    "Homogeneity",
+    "Identity",
+    "PatternExit",
+    "PatternSymbols",
+    "balancedness_derivative",
+    "exit_time",
+    "fixed_pattern_numeric",
+    "fixed_pattern_residual",
+    "fixed_pattern_solution",
+    "homogeneity",
+    "pattern_exit_time",
 ]
 
 #: Below this :math:`|x|`, :math:`\sinh(x)/x` is evaluated by its Taylor series.
@@ -86,12 +95,12 @@ class PatternExit(NamedTuple):
 
 def _neuron_terms(a: sp.Matrix, W: sp.Matrix, x: sp.Matrix) -> list:
     r"""The terms :math:`a_j\sigma(\langle w_j, x\rangle)` with :math:`\sigma(z) = (z + |z|)/2`."""
-    return [aj * (z + sp.Abs(z)) / 2 for aj, z in zip(a, W * x)]
+    return [aj * (z + sp.Abs(z)) / 2 for aj, z in zip(a, W * x, strict=False)]
 
 
 def _termwise(lhs: list, rhs: list) -> Identity:
     """Identity between two sums, simplified term by term (one term per neuron)."""
-    residual = sp.Add(*[sp.simplify(left - right) for left, right in zip(lhs, rhs)])
+    residual = sp.Add(*[sp.simplify(left - right) for left, right in zip(lhs, rhs, strict=False)])
     return Identity(sp.Add(*lhs), sp.Add(*rhs), residual)
 
 
@@ -130,9 +139,7 @@ def homogeneity(d: int = 2, m: int = 1) -> Homogeneity:
     x = sp.Matrix(sp.symbols(f"x_1:{d + 1}", real=True))
     terms, scaled = _neuron_terms(a, W, x), _neuron_terms(c * a, c * W, x)
     grads = [sum(th * sp.diff(term, th) for th in [a[j], *W[j, :]]) for j, term in enumerate(terms)]
-    return Homogeneity(
-        _termwise(scaled, [c**2 * f for f in terms]), _termwise(grads, [2 * f for f in terms])
-    )
+    return Homogeneity(_termwise(scaled, [c**2 * f for f in terms]), _termwise(grads, [2 * f for f in terms]))
 
 
 def _neuron_ode(d: int) -> tuple:
@@ -141,7 +148,7 @@ def _neuron_ode(d: int) -> tuple:
     a = sp.Function("a")(t)
     w = sp.Matrix([sp.Function(f"w_{k}")(t) for k in range(1, d + 1)])
     D = sp.Matrix(sp.symbols(f"D_1:{d + 1}", real=True))
-    ode = {a.diff(t): w.dot(D), **{wk.diff(t): a * Dk for wk, Dk in zip(w, D)}}
+    ode = {a.diff(t): w.dot(D), **{wk.diff(t): a * Dk for wk, Dk in zip(w, D, strict=False)}}
     return t, a, w, D, ode
 
 

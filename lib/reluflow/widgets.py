@@ -19,8 +19,9 @@ __all__ = ["flow_explorer", "flow_explorer_compute", "flow_explorer_figure", "FL
 FLOW_DEFAULTS = dict(y=(1.2, 0.8, -0.5, -0.3), loss="square", t_end=200.0, scale=1e-6, m=30, seed=0)
 
 
-def flow_explorer_compute(data: Dataset, loss: LossLike, t_end: float, scale: float, m: int,
-                          seed: int) -> Trajectory:
+def flow_explorer_compute(
+    data: Dataset, loss: LossLike, t_end: float, scale: float, m: int, seed: int
+) -> Trajectory:
     """Run the gradient flow shown by :func:`flow_explorer` (balanced small init)."""
     net0 = small_init(m, data.d, scale, seed=seed)
     return gradient_flow(net0, data, loss, t_end, t_eval="log", rtol=1e-7)
@@ -54,8 +55,15 @@ def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_e
     data = orthogonal(D["y"]) if data is None else data
     loss = D["loss"] if loss is None else loss
     t_end = D["t_end"] if t_end is None else t_end
-    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-12, max=-1, step=0.5,
-                             description="init scale", continuous_update=False)
+    scale = w.FloatLogSlider(
+        value=D["scale"],
+        base=10,
+        min=-12,
+        max=-1,
+        step=0.5,
+        description="init scale",
+        continuous_update=False,
+    )
     width = w.IntSlider(value=D["m"], min=1, max=200, description="width m", continuous_update=False)
     seed = w.IntSlider(value=D["seed"], min=0, max=20, description="seed", continuous_update=False)
 
