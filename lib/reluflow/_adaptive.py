@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._field import PatternField, solve_faces
+from ._field import FACE_TOL, PatternField, solve_faces
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (as in scipy's RK45).
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1])
@@ -47,6 +47,33 @@ GROUP_WINDOW = 1e-9
 ALPHA_GROUP = 1e-8
 #: Number of consecutive event landings without progress in time that counts as a stall.
 MAX_STALL = 200
+
+
+#: Coarse grid on [0, 1] used to bracket the roots of pre-activation quartics.
+_GRID = np.linspace(0.0, 1.0, 17)
+_GRID_POWERS = _GRID[None, :] ** np.arange(5)[:, None]
+
+
+def _rtsafe(c, lo, hi, iters: int = 40):
+    """Vectorized safeguarded Newton for the quartics g(x) = c[0] + c[1] x + ... + c[4] x^4
+    with g(lo) <= 0 < g(hi) (each column of ``c`` is one polynomial): Newton steps that
+    leave the bracket are replaced by bisection. Returns the roots to ~1e-13 in x."""
+    x = 0.5 * (lo + hi)
+    done = np.zeros(x.size, bool)
+    for _ in range(iters):
+        gx = c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * c[4])))
+        dg = c[1] + x * (2 * c[2] + x * (3 * c[3] + x * 4 * c[4]))
+        bad = gx > 0
+        hi, lo = np.where(bad, x, hi), np.where(bad, lo, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - gx / dg
+        inside = (newton >= lo) & (newton <= hi)
+        x_new = np.where(done, x, np.where(inside, newton, 0.5 * (lo + hi)))
+        done |= (np.abs(x_new - x) <= 1e-13) | (hi - lo <= 1e-12)
+        x = x_new
+        if done.all():
+            break
+    return x
 
 
 class AdaptiveSolver:
@@ -172,8 +199,8 @@ class AdaptiveSolver:
 
     # ---------------------------------------------------------------- events
     def _locate_pairs(self, h, Q, flags):
-        """Earliest crossing among flagged pairs by vectorized bisection on the dense
-        output (a quartic in x); returns (x*, list of (j, i, x_root))."""
+        """Earliest crossing among flagged pairs on the dense output (a quartic in x),
+        by a vectorized Illinois iteration; returns (x*, list of (j, i, x_root))."""
         jj, ii = np.nonzero(flags)
         if jj.size == 0:
             return 1.0, []
@@ -181,19 +208,23 @@ class AdaptiveSolver:
         W0 = self._W(self.y)
         QW = Q[self.m :].reshape(self.m, self.d, 4)
         p0 = np.einsum("ed,ed->e", W0[jj], X[ii])
-        c = h * np.einsum("edk,ed->ek", QW[jj], X[ii])
-        tau = self._tau(W0)[jj, ii]
+        c = h * np.einsum("edk,ed->ke", QW[jj], X[ii])
+        tau = BAND * np.linalg.norm(W0[jj], axis=1) * self.field.xn[ii]
         on = self.field.S[jj, ii]
         thr = np.where(on, np.where(p0 >= 0, 0.0, -tau), np.where(p0 <= 0, 0.0, tau))
-        sgn = np.where(on, -1.0, 1.0)  # violation: sgn * (p - thr) > 0
-        lo, hi = np.zeros(jj.size), np.ones(jj.size)
-        for _ in range(48):
-            mid = 0.5 * (lo + hi)
-            p = p0 + np.einsum("ek,ek->e", c, mid[:, None] ** np.arange(1, 5))
-            bad = sgn * (p - thr) > 0
-            hi = np.where(bad, mid, hi)
-            lo = np.where(bad, lo, mid)
-        return float(hi.min()), list(zip(jj.tolist(), ii.tolist(), hi.tolist(), strict=False))
+        sgn = np.where(on, -1.0, 1.0)  # violation: g = sgn * (p - thr) > 0
+
+        coef = sgn * np.vstack([p0 - thr, c])  # g(x) = sgn * (p(x) - thr), g(0) <= 0 < g(1)
+        coef[0] = np.minimum(coef[0], 0.0)
+        # Bracket every root on a coarse grid; only pairs whose first crossing lies in the
+        # earliest cell can hold the earliest event, so only they are refined.
+        first = np.argmax(coef.T @ _GRID_POWERS > 0, axis=1)
+        cand = np.flatnonzero(first == first.min())
+        k = first.min()
+        x_root = _rtsafe(coef[:, cand], np.full(cand.size, _GRID[k - 1]), np.full(cand.size, _GRID[k]))
+        return float(x_root.min()), list(
+            zip(jj[cand].tolist(), ii[cand].tolist(), x_root.tolist(), strict=True)
+        )
 
     def _alpha_at(self, h, Q, x):
         y = self._dense(h, Q, x)
@@ -257,7 +288,8 @@ class AdaptiveSolver:
                 f"stalled at t = {self.t:.6g}: {MAX_STALL} activation events without progress "
                 "in time (Zeno-like chattering at an activation boundary)"
             )
-        self.y = self._handle(y, group | self._near_face(y), nbad)
+        rows = group.any(axis=1) | nbad  # other faces matter only for neurons with an event
+        self.y = self._handle(y, group | (self._near_face(y) & rows[:, None]), nbad)
         self.k0, self.alpha0 = self.field(self.y, self.m)
         self.rec.add_point(self.t, self.y)
         return None
@@ -284,12 +316,13 @@ class AdaptiveSolver:
         W = self._W(y).copy()
         a = y[: self.m]
         rho = F.residuals(a, W)
-        affected = np.flatnonzero(pairs.any(axis=1) | neurons)
-        for j in affected:
-            K = np.flatnonzero(pairs[j] | slide[j])
-            K = K[F.xn[K] > 0]
-            if K.size == 0:
-                continue
+        cand = (pairs | slide) & (F.xn > 0)[None, :]
+        count = np.where(pairs.any(axis=1) | neurons, cand.sum(axis=1), 0)
+        single = np.flatnonzero(count == 1)
+        if single.size:
+            self._handle_single(single, np.argmax(cand[single], axis=1), W, a, rho, S, slide)
+        for j in np.flatnonzero(count > 1):
+            K = np.flatnonzero(cand[j])
             XK = F.X[K]
             W[j] -= XK.T @ np.linalg.lstsq(XK @ XK.T, XK @ W[j], rcond=None)[0]
             on = S[j].copy()
@@ -306,6 +339,30 @@ class AdaptiveSolver:
         y = y.copy()
         y[self.m :] = W.ravel()
         return y
+
+    def _handle_single(self, j, k, W, a, rho, S, slide):
+        """Vectorized face problem for neurons with one candidate face each: the same
+        case order as :func:`solve_faces` (off, then on, then slide)."""
+        F = self.field
+        x = F.X[k]
+        W[j] -= (np.einsum("ed,ed->e", W[j], x) / F.xn2[k])[:, None] * x
+        on = S[j].copy()
+        on[np.arange(j.size), k] = False
+        q = np.einsum("ed,ed->e", (on * rho) @ F.X, x)
+        M = rho[k] * F.xn2[k]
+        s = np.where(a[j] >= 0, 1.0, -1.0)
+        tol = FACE_TOL * (np.abs(F.gram[k] * rho[None, :]).sum(axis=1) + 1e-300)
+        # off if <w, x> would decrease without the face's term; on if it would increase with
+        # it; otherwise both one-sided fields point into the face, and
+        # alpha = -q / M lies in (0, 1): slide.
+        codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
+        old = np.where(slide[j, k], 2, S[j, k].astype(int))
+        for e in np.flatnonzero(codes != old):
+            self._record(
+                j[e], k[e : e + 1], S[j[e], k[e : e + 1]], slide[j[e], k[e : e + 1]], codes[e : e + 1]
+            )
+        S[j, k] = codes == 1
+        slide[j, k] = codes == 2
 
     def _record(self, j, K, was_on, was_slide, codes):
         for i, on, sl, c in zip(K, was_on, was_slide, codes, strict=False):

@@ -43,6 +43,7 @@ class PatternField:
         count = slide.sum(axis=1)
         self.j1 = np.flatnonzero(count == 1)
         self.k1 = np.argmax(slide[self.j1], axis=1) if self.j1.size else np.zeros(0, int)
+        self.x1, self.xn2_1 = self.X[self.k1], self.xn2[self.k1]
         self.multi = {int(j): np.flatnonzero(slide[j]) for j in np.flatnonzero(count > 1)}
 
     def residuals(self, a: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ class PatternField:
         self.nfev += 1
         a, W = y[:m], y[m:].reshape(m, self.d)
         SP = self.Sf * (W @ self.XT)
-        rho = self.loss.residuals(a @ SP, self.data)
+        rho = self.data.weights * self.loss._residual(self.data.y, a @ SP)
         adot = SP @ rho
         D = (self.Sf * rho) @ self.X
         alpha = self._alpha(D, rho)
@@ -67,12 +68,13 @@ class PatternField:
         """Multipliers of the sliding faces; adds their contribution to D in place."""
         parts = []
         if self.j1.size:
-            j, k = self.j1, self.k1
-            q = np.einsum("jd,jd->j", D[j], self.X[k])
-            denom = rho[k] * self.xn2[k]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                al = np.where(denom != 0, -q / denom, np.inf)
-            D[j] += (np.where(np.isfinite(al), al, 0.0) * rho[k])[:, None] * self.X[k]
+            # one face: alpha rho_k x_k = -(<D_j, x_k>/|x_k|^2) x_k projects D_j onto the face
+            j, k, x = self.j1, self.k1, self.x1
+            q = np.einsum("jd,jd->j", D[j], x)
+            denom = rho[k] * self.xn2_1
+            nz = denom != 0
+            al = np.divide(-q, denom, out=np.full(q.size, np.inf), where=nz)
+            D[j] -= ((q / self.xn2_1) * nz)[:, None] * x
             parts.append(al)
         for j, K in self.multi.items():
             M = self.gram[np.ix_(K, K)] * rho[K][None, :]
