@@ -5,7 +5,7 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import datasets, losses, plotting, symbolic, widgets
+from . import datasets, losses, plotting, symbolic, symbolic_ncf, widgets
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
@@ -32,6 +32,7 @@ __all__ = [
     "plotting",
     "small_init",
     "symbolic",
+    "symbolic_ncf",
     "widgets",
     "with_bias",
 ]
