@@ -136,3 +136,23 @@ def test_plot_error_vs_cost_legend_and_data():
         assert_array_equal(ln.get_ydata(), err)
     colours = {to_rgba(ln.get_color()) for ln in lines}
     assert len(colours) == len(series)  # distinguishable series
+
+
+def test_plot_alignment_function_marks_critical_points_and_neurons():
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    rho = np.array([0.75, -0.25])
+    crit = rf.kkt_directions(X, rho)
+    net = rf.Network([1.0, -1.0], [[0.9, -0.3], [0.0, 1.0]])
+    fig, ax = rf.plotting.plot_alignment_function(X, rho, crit, net)
+    try:
+        phi, G = ax.get_lines()[0].get_data()
+        V = np.c_[np.cos(phi), np.sin(phi)]
+        np.testing.assert_allclose(G, np.maximum(V @ X.T, 0) @ rho)
+        markers = [ln for ln in ax.get_lines()[2:] if ln.get_marker() in ("^", "v", "D")]
+        assert len(markers) >= len(crit)
+        assert len(ax.collections[0].get_offsets()) == net.m
+        assert "phi" in ax.get_xlabel()
+        with pytest.raises(ValueError, match="2-D"):
+            rf.plotting.plot_alignment_function(np.eye(3), np.ones(3))
+    finally:
+        plt.close(fig)

@@ -125,3 +125,24 @@ def test_flow_explorer_figure_draws_the_default_run():
             rf.widgets.flow_explorer_figure(widht=3)
     finally:
         plt.close(fig)
+
+
+def test_ncf_explorer_compute_reaches_the_maximiser():
+    D = rf.widgets.NCF_DEFAULTS
+    res = rf.widgets.ncf_explorer_compute(D["angles"], D["norms"], D["labels"], D["scale"])
+    best = rf.max_ncf(res["X"], res["rho"])
+    assert res["t_stop"] == pytest.approx(0.7 * rf.escape_time(D["scale"], best.g_star))
+    net = res["net"]
+    top = np.argmax(net.neuron_norms())
+    assert rf.alignment(net, best.direction)[top] > 0.999  # the largest neuron points at v*
+    assert res["critical"][0].value == pytest.approx(best.g_star)
+
+
+def test_ncf_explorer_builds_and_redraws():
+    box = rf.widgets.ncf_explorer()
+    sliders = [c for row in box.children[0].children for c in getattr(row, "children", [row])]
+    assert len(sliders) == 11 and all(not s.continuous_update for s in sliders)
+    sliders[0].value = 0.5  # move x1: redraw must not fail
+    fig, ax = rf.widgets.ncf_explorer_figure(scale=1e-4)
+    assert "1e-04" in ax.get_title()
+    plt.close("all")

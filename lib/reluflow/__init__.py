@@ -5,31 +5,52 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import datasets, losses, plotting, symbolic, symbolic_ncf, widgets
+from . import datasets, losses, orthogonal, plotting, symbolic, symbolic_ncf, widgets
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
 from .gradient import loss_and_grad
+from .ncf import (
+    CriticalDirection,
+    NCFMax,
+    alignment_function,
+    escape_time,
+    kkt_directions,
+    max_ncf,
+    ncf,
+    ncf_direction_value,
+    residual_weights,
+)
 from .network import Network, small_init
 from .trajectory import Trajectory
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CriticalDirection",
     "Dataset",
+    "NCFMax",
     "Network",
     "Trajectory",
     "activation_patterns",
     "alignment",
+    "alignment_function",
     "balancedness",
     "datasets",
+    "escape_time",
     "gradient_flow",
+    "kkt_directions",
     "log_times",
     "loss_and_grad",
     "losses",
+    "max_ncf",
+    "ncf",
+    "ncf_direction_value",
     "normalized_margin",
+    "orthogonal",
     "pattern_census",
     "plotting",
+    "residual_weights",
     "small_init",
     "symbolic",
     "symbolic_ncf",

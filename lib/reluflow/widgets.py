@@ -4,16 +4,27 @@ function (testable, timed in bench/) with a drawing function, and returns the wi
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .data import Dataset
 from .datasets import orthogonal
 from .flow import gradient_flow
 from .losses import LossLike
+from .ncf import escape_time, kkt_directions, max_ncf
 from .network import small_init
-from .plotting import plot_flow
+from .plotting import plot_alignment_function, plot_flow
 from .trajectory import Trajectory
 
-__all__ = ["flow_explorer", "flow_explorer_compute", "flow_explorer_figure", "FLOW_DEFAULTS"]
+__all__ = [
+    "FLOW_DEFAULTS",
+    "NCF_DEFAULTS",
+    "flow_explorer",
+    "flow_explorer_compute",
+    "flow_explorer_figure",
+    "ncf_explorer",
+    "ncf_explorer_compute",
+    "ncf_explorer_figure",
+]
 
 #: Defaults of :func:`flow_explorer`: the running example of chapter 1 (ours).
 FLOW_DEFAULTS = dict(y=(1.2, 0.8, -0.5, -0.3), loss="square", t_end=200.0, scale=1e-6, m=30, seed=0)
@@ -74,3 +85,187 @@ def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_e
 
     out = w.interactive_output(draw, dict(scale=scale, m=width, seed=seed))
     return w.VBox([w.HBox([scale, width, seed]), out])
+
+
+#: Defaults of :func:`ncf_explorer`: five points in the plane (ours), square loss.
+NCF_DEFAULTS = dict(
+    angles=(0.2, 1.0, 2.2, 3.5, 4.6), norms=(1.0, 1.5, 1.0, 0.8, 1.2),
+    labels=(1.0, 0.5, -1.0, 0.7, -0.6), scale=1e-6, m=40, seed=0,
+)
+
+
+def ncf_explorer_compute(angles, norms, labels, scale: float, m: int = 40, seed: int = 0) -> dict:
+    r"""Data, NCF weights, KKT directions and the network reached by gradient flow.
+
+    Square loss from an unbalanced init of the given scale, run to
+    :math:`0.7\,\ln(1/\varepsilon)/g^\star` (about two thirds of the way to the escape
+    time): the neurons have turned, but the output is still small. Returns a dict with
+    ``X``, ``rho`` (the NCF weights :math:`\rho^0`), ``critical``, ``net``, ``t_stop``.
+    Book: chapter 2, section "Explore".
+    """
+    ang = np.asarray(angles, float)
+    X = np.asarray(norms, float)[:, None] * np.c_[np.cos(ang), np.sin(ang)]
+    data = Dataset(X, labels)
+    rho = data.weights * data.y
+    best = max_ncf(X, rho)
+    t_stop = 0.7 * escape_time(scale, best.g_star)
+    net0 = small_init(m, 2, scale, seed=seed, balanced=False)
+    traj = gradient_flow(net0, data, "square", t_stop, t_eval=[0.0, t_stop], rtol=1e-6)
+    return dict(X=X, rho=rho, critical=kkt_directions(X, rho), net=traj.final, t_stop=t_stop)
+
+
+def _draw_ncf(res: dict, title: str):
+    fig, ax = plot_alignment_function(res["X"], res["rho"], res["critical"], res["net"])
+    for k, x in enumerate(res["X"]):
+        ang = np.arctan2(x[1], x[0]) % (2 * np.pi)
+        ax.annotate(f"$x_{k + 1}$", (ang, ax.get_ylim()[1]), ha="center", va="bottom", fontsize="small",
+                    annotation_clip=False)
+    ax.set_title(title, pad=14)
+    return fig, ax
+
+
+def ncf_explorer_figure(**overrides):
+    """The static figure of :func:`ncf_explorer` at its default values; returns (fig, ax)."""
+    unknown = set(overrides) - set(NCF_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(NCF_DEFAULTS)}")
+    p = {**NCF_DEFAULTS, **overrides}
+    res = ncf_explorer_compute(p["angles"], p["norms"], p["labels"], p["scale"], p["m"], p["seed"])
+    return _draw_ncf(res, f"neurons at t = {res['t_stop']:.1f} (init scale {p['scale']:.0e})")
+
+
+def ncf_explorer():
+    """Sliders for the angle and label of each point and the init scale; redraws G, its
+    KKT directions and the neuron directions reached by gradient flow. Book: chapter 2,
+    section "Explore"."""
+    import ipywidgets as w
+
+    D = NCF_DEFAULTS
+    angle = [w.FloatSlider(value=v, min=0.0, max=6.28, step=0.05, description=f"angle x{k + 1}",
+                           continuous_update=False) for k, v in enumerate(D["angles"])]
+    label = [w.FloatSlider(value=v, min=-1.0, max=1.0, step=0.1, description=f"label y{k + 1}",
+                           continuous_update=False) for k, v in enumerate(D["labels"])]
+    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-12, max=-2, step=0.5,
+                             description="init scale", continuous_update=False)
+
+    def draw(scale, **kw):
+        angles = [kw[f"a{k}"] for k in range(len(angle))]
+        labels = [kw[f"y{k}"] for k in range(len(label))]
+        res = ncf_explorer_compute(angles, D["norms"], labels, scale, D["m"], D["seed"])
+        _draw_ncf(res, f"neurons at t = {res['t_stop']:.1f} (init scale {scale:.0e})")
+        plt.show()
+
+    controls = {"scale": scale, **{f"a{k}": s for k, s in enumerate(angle)},
+                **{f"y{k}": s for k, s in enumerate(label)}}
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox([w.VBox(angle), w.VBox(label), scale]), out])
+
+
+# ---------------------------------------------------------------- chapter 3: orthogonal inputs
+
+#: Defaults of :func:`ortho_explorer`: the running example of chapter 1 (ours), unit input norms.
+ORTHO_DEFAULTS = dict(labels=(1.2, 0.8, -0.5, -0.3), norms=(1.0, 1.0, 1.0, 1.0), scale=1e-6, m=30, seed=0)
+
+
+def _staircase(y, times, t) -> np.ndarray:
+    r"""Predicted loss :math:`\sum_\pm \frac1{2n}\|y^\pm\|^2\,\mathbb 1[t < t_\pm]` (a class with
+    escape time inf is never fit; nan means the class is empty)."""
+    y = np.asarray(y, float)
+    out = np.zeros_like(np.asarray(t, float))
+    for cls, t_c in zip((y > 0, y < 0), times, strict=True):
+        if cls.any():
+            out = out + (y[cls] @ y[cls]) / (2 * y.size) * (t < t_c)
+    return out
+
+
+def ortho_explorer_compute(labels, norms, scale: float, m: int = 30, seed: int = 0) -> dict:
+    r"""Gradient flow on orthogonal inputs and the predictions of chapter 3 for it.
+
+    Inputs :math:`x_k = r_k e_k` (``norms``), square loss, balanced init of the given scale
+    (``rf.small_init``), run to 1.5 times the latest finite predicted escape time plus 10.
+    Returns a dict with ``data``, ``traj``, ``levels`` (``rf.orthogonal.plateau_levels``),
+    ``lead`` and ``refined`` (``rf.orthogonal.escape_times`` from the scale and from the
+    init), ``staircase`` (the predicted loss at ``traj.t``: each class drops out at its
+    refined escape time), ``min_norm`` (``rf.orthogonal.min_norm_interpolant``) and
+    ``excess`` (:math:`\frac12\|\theta(t_{end})\|^2 - \min`). Book: chapter 3, "Explore".
+    """
+    from .orthogonal import escape_times, min_norm_excess, min_norm_interpolant, plateau_levels
+
+    data = orthogonal(labels, norms=norms)
+    net0 = small_init(m, data.d, scale, seed=seed)
+    lead, refined = escape_times(data.X, data.y, scale), escape_times(data.X, data.y, net0=net0)
+    finite = [t for t in (*refined, *lead) if np.isfinite(t)]
+    t_end = 1.5 * max(finite) + 10.0 if finite else 10.0
+    traj = gradient_flow(net0, data, "square", t_end, t_eval=np.linspace(0.0, t_end, 601), rtol=1e-7)
+    return dict(
+        data=data, traj=traj, levels=plateau_levels(data.X, data.y), lead=lead, refined=refined,
+        staircase=_staircase(data.y, refined, traj.t), min_norm=min_norm_interpolant(data.X, data.y),
+        excess=min_norm_excess(traj.final, data.X, data.y),
+    )  # fmt: skip
+
+
+def _draw_ortho(res: dict, title: str):
+    from .plotting import NEGATIVE, PALETTE, POSITIVE, plot_neuron_norms
+
+    traj = res["traj"]
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.6), layout="constrained")
+    ax = axes[0]
+    ax.plot(traj.t, traj.loss, color=PALETTE[2], lw=2, label="gradient flow")
+    ax.plot(traj.t, res["staircase"], color="black", ls="--", lw=1, label="predicted staircase")
+    for t_c, colour, sign in zip(res["lead"], (POSITIVE, NEGATIVE), "+-", strict=True):
+        if np.isfinite(t_c) and t_c <= traj.t[-1]:
+            ax.axvline(t_c, color=colour, ls=":", lw=1.2, label=f"leading order $t_{sign}$")
+    ax.set(xlabel="gradient-flow time $t$", ylabel=r"loss $L(\theta(t))$", title="loss and predicted staircase")
+    ax.legend(frameon=False, fontsize="small")
+    plot_neuron_norms(traj, axes[1])
+    axes[1].set_xscale("linear")
+    axes[1].set_title("neuron norms")
+    fig.suptitle(title)
+    return fig, axes
+
+
+def _ortho_title(res: dict, scale: float, m: int) -> str:
+    return (f"init scale {scale:.0e}, width {m}: final loss {res['traj'].loss[-1]:.1e}, "
+            f"norm excess {res['excess']:.2g}")  # fmt: skip
+
+
+def ortho_explorer_figure(**overrides):
+    """The static figure of :func:`ortho_explorer` at its default values (for the HTML book);
+    keyword arguments override :data:`ORTHO_DEFAULTS`. Returns ``(fig, axes)``."""
+    unknown = set(overrides) - set(ORTHO_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(ORTHO_DEFAULTS)}")
+    p = {**ORTHO_DEFAULTS, **overrides}
+    res = ortho_explorer_compute(p["labels"], p["norms"], p["scale"], p["m"], p["seed"])
+    return _draw_ortho(res, _ortho_title(res, p["scale"], p["m"]))
+
+
+def ortho_explorer():
+    """Sliders for the labels and input norms of four orthogonal points, the init scale and
+    the width; redraws the loss with its predicted staircase and the neuron norms. Book:
+    chapter 3, section "Explore"."""
+    import ipywidgets as w
+
+    D = ORTHO_DEFAULTS
+    label = [w.FloatSlider(value=v, min=-2.0, max=2.0, step=0.1, description=f"label y{k + 1}",
+                           continuous_update=False) for k, v in enumerate(D["labels"])]
+    norm = [w.FloatSlider(value=v, min=0.3, max=2.0, step=0.1, description=f"norm |x{k + 1}|",
+                          continuous_update=False) for k, v in enumerate(D["norms"])]
+    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-12, max=-2, step=0.5,
+                             description="init scale", continuous_update=False)
+    width = w.IntSlider(value=D["m"], min=1, max=200, description="width m", continuous_update=False)
+
+    def draw(scale, m, **kw):
+        labels = [kw[f"y{k}"] for k in range(len(label))]
+        norms = [kw[f"r{k}"] for k in range(len(norm))]
+        res = ortho_explorer_compute(labels, norms, scale, m, D["seed"])
+        _draw_ortho(res, _ortho_title(res, scale, m))
+        plt.show()
+
+    controls = {"scale": scale, "m": width, **{f"y{k}": s for k, s in enumerate(label)},
+                **{f"r{k}": s for k, s in enumerate(norm)}}
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox([w.VBox(label), w.VBox(norm), w.VBox([scale, width])]), out])
+
+
+__all__ += ["ORTHO_DEFAULTS", "ortho_explorer", "ortho_explorer_compute", "ortho_explorer_figure"]
