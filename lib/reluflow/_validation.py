@@ -51,3 +51,12 @@ def check_matching_dim(X: np.ndarray, d: int, what: str = "network") -> None:
             f"input dimension mismatch: data has d={X.shape[1]} columns but the {what} "
             f"expects d={d} (did you forget `rf.with_bias`?)"
         )
+
+
+def set_frozen_arrays(obj, **arrays: np.ndarray) -> None:
+    """Store read-only copies of ``arrays`` on the frozen dataclass ``obj`` (never freeze or
+    share the caller's arrays)."""
+    for name, arr in arrays.items():
+        arr = np.array(arr, dtype=float, copy=True)
+        arr.setflags(write=False)
+        object.__setattr__(obj, name, arr)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_finite_array
+from ._validation import as_finite_array, set_frozen_arrays
 
 __all__ = ["Dataset", "with_bias"]
 
@@ -66,10 +66,7 @@ class Dataset:
                 )
             if np.any(w < 0) or w.sum() <= 0:
                 raise ValueError("`weights` must be non-negative with a positive sum")
-        for name, arr in (("X", X), ("y", y), ("weights", w)):
-            arr = arr.copy()  # never freeze or share the caller's arrays
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
+        set_frozen_arrays(self, X=X, y=y, weights=w)
 
     @property
     def n(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_finite_array, positive_int, positive_scalar
+from ._validation import as_finite_array, positive_int, positive_scalar, set_frozen_arrays
 
 __all__ = ["Network", "small_init"]
 
@@ -50,10 +50,7 @@ class Network:
             raise ValueError(f"`a` has m={a.shape[0]} entries but `W` has {W.shape[0]} rows; they must match")
         if a.shape[0] == 0:
             raise ValueError("the network must have at least one neuron (m >= 1)")
-        for name, arr in (("a", a), ("W", W)):
-            arr = arr.copy()
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
+        set_frozen_arrays(self, a=a, W=W)
 
     @property
     def m(self) -> int:
