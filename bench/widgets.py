@@ -33,7 +33,7 @@ def _time(fn, repeats: int = 7) -> float:
 
 def cases() -> dict:
     """Compute functions of the widgets, at their defaults."""
-    F, N = rf.widgets.FLOW_DEFAULTS, rf.widgets.NCF_DEFAULTS
+    F, N, Q = rf.widgets.FLOW_DEFAULTS, rf.widgets.NCF_DEFAULTS, rf.widgets.ORTHO_DEFAULTS
     flow_data = rf.datasets.orthogonal(F["y"])
     return {
         "ch1 flow_explorer_compute": lambda: rf.widgets.flow_explorer_compute(
@@ -41,6 +41,9 @@ def cases() -> dict:
         ),
         "ch2 ncf_explorer_compute": lambda: rf.widgets.ncf_explorer_compute(
             N["angles"], N["norms"], N["labels"], N["scale"], N["m"], N["seed"]
+        ),
+        "ch3 ortho_explorer_compute": lambda: rf.widgets.ortho_explorer_compute(
+            Q["labels"], Q["norms"], Q["scale"], Q["m"], Q["seed"]
         ),
         "ch2 kkt_directions (5 points, d = 2)": lambda: rf.kkt_directions(
             np.c_[np.cos(N["angles"]), np.sin(N["angles"])], np.asarray(N["labels"]) / 5

@@ -383,3 +383,15 @@ def test_plot_kinks():
     with pytest.raises(ValueError, match="one Axes per time"):
         orth.plot_kinks(traj, times=[1.0, 2.0], ax=axes[0])
     matplotlib.pyplot.close("all")
+
+
+def test_escape_time_band_brackets_the_observed_escape():
+    data = rf.datasets.orthogonal([2.0, 1.5, 1.0, -1.0, -0.5, -0.8], seed=3)
+    net0 = rf.small_init(200, 6, 1e-6, seed=0)
+    traj = rf.gradient_flow(net0, data, "square", 90.0, t_eval=np.linspace(0, 90, 1801))
+    refined = np.array(rf.orthogonal.escape_times(data.X, data.y, net0=net0))
+    observed = np.array(rf.orthogonal.observed_escape_times(traj, data.X, data.y))
+    band = rf.orthogonal.escape_time_band(net0, data.X, data.y)
+    assert np.all(band > 0)
+    lag = refined - observed
+    assert np.all(lag >= -0.05) and np.all(lag <= band + 0.05)  # 0.05: snapshot spacing

@@ -20,7 +20,7 @@ from .trajectory import Trajectory
 
 __all__ = [
     "ORTHO_TOL", "EscapeTimes", "Kinks", "LinearPhase", "MinNorm", "bias_data", "class_driving_vectors",
-    "escape_times", "excess_exponent", "kink_picture", "linear_phase", "min_norm_dual", "min_norm_excess",
+    "escape_time_band", "escape_times", "excess_exponent", "kink_picture", "linear_phase", "min_norm_dual", "min_norm_excess",
     "min_norm_interpolant", "observed_escape_times", "plateau_levels", "plot_kinks", "predicted_excess",
 ]  # fmt: skip
 
@@ -320,6 +320,32 @@ def escape_times(X, y, scale: float | None = None, *, net0: Network | None = Non
         t = np.log(max(K / u0 - 1, 1.0)) / (2 * g) if g > 0 else np.inf
         times.append(t if np.any(sign * y > 0) else np.nan)
     return EscapeTimes(*map(float, times))
+
+
+def escape_time_band(net0: Network, X, y, *, tol: float = ORTHO_TOL) -> np.ndarray:
+    r"""First-order bound on how much the slower neurons advance each class's escape, shape (2,).
+
+    The refined :func:`escape_times` follow the fastest neurons of each sign only. Neurons of
+    the same sign with a smaller rate :math:`g_i < g` add mass
+    :math:`v = \sum_i c_i^2 e^{2 g_i t_\pm}` at the refined time :math:`t_\pm`, which
+    advances the escape by at most :math:`2v/(\|D_\pm\|\,\|y^\pm\|)` to first order. The
+    observed escape time lies in ``[refined - band, refined]`` (chapter 3, "Saddle to
+    saddle"). Same assumptions as :func:`escape_times`.
+    """
+    lp = linear_phase(net0, X, y, tol=tol)
+    t_fast = escape_times(X, y, net0=net0, tol=tol)
+    D_plus, D_minus = class_driving_vectors(X, y, tol=tol)
+    y = np.asarray(y, float)
+    band = []
+    for sign, t_c, D, y_c in zip((1, -1), t_fast, (D_plus, D_minus), (y[y > 0], y[y < 0]), strict=True):
+        mine = (np.sign(lp.amplitude) == sign) & (lp.rate > 0)
+        if not mine.any() or not np.isfinite(t_c):
+            band.append(np.nan)
+            continue
+        slow = mine & (lp.rate < lp.rate[mine].max() * (1 - 1e-9))
+        v = np.sum(lp.amplitude[slow] ** 2 * np.exp(2 * lp.rate[slow] * t_c))
+        band.append(2 * v / (np.linalg.norm(D) * np.linalg.norm(y_c)))
+    return np.array(band)
 
 
 def observed_escape_times(traj: Trajectory, X, y, *, fraction: float = 0.25, tol: float = ORTHO_TOL):

@@ -18,12 +18,16 @@ from .trajectory import Trajectory
 __all__ = [
     "FLOW_DEFAULTS",
     "NCF_DEFAULTS",
+    "ORTHO_DEFAULTS",
     "flow_explorer",
     "flow_explorer_compute",
     "flow_explorer_figure",
     "ncf_explorer",
     "ncf_explorer_compute",
     "ncf_explorer_figure",
+    "ortho_explorer",
+    "ortho_explorer_compute",
+    "ortho_explorer_figure",
 ]
 
 #: Defaults of :func:`flow_explorer`: the running example of chapter 1 (ours).
@@ -268,4 +272,3 @@ def ortho_explorer():
     return w.VBox([w.HBox([w.VBox(label), w.VBox(norm), w.VBox([scale, width])]), out])
 
 
-__all__ += ["ORTHO_DEFAULTS", "ortho_explorer", "ortho_explorer_compute", "ortho_explorer_figure"]
