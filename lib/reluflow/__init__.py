@@ -5,7 +5,7 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import datasets, losses, orthogonal, plotting, symbolic, symbolic_ncf, symbolic_ortho, widgets
+from . import datasets, losses, margins, orthogonal, plotting, symbolic, symbolic_ncf, symbolic_ortho, widgets
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
@@ -43,6 +43,7 @@ __all__ = [
     "log_times",
     "loss_and_grad",
     "losses",
+    "margins",
     "max_ncf",
     "ncf",
     "ncf_direction_value",

@@ -60,3 +60,13 @@ def set_frozen_arrays(obj, **arrays: np.ndarray) -> None:
         arr = np.array(arr, dtype=float, copy=True)
         arr.setflags(write=False)
         object.__setattr__(obj, name, arr)
+
+
+def pm_one_labels(y, n: int) -> np.ndarray:
+    """Check that ``y`` holds n labels, each +1 or -1."""
+    y = as_finite_array(y, "y", ndim=1)
+    if y.shape[0] != n:
+        raise ValueError(f"`y` must have one label per row of X ({n}); got {y.shape[0]}")
+    if not np.all(np.abs(y) == 1):
+        raise ValueError(f"`y` must hold labels +1/-1 only; got values {np.unique(y)[:5]}")
+    return y

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_finite_array, positive_int, positive_scalar
+from ._validation import as_finite_array, pm_one_labels, positive_int, positive_scalar
 from .data import Dataset
 
-__all__ = ["orthogonal", "two_point", "separable"]
+__all__ = ["clustered", "orthogonal", "separable", "sparse_parity", "two_point"]
 
 
 def orthogonal(y, d: int | None = None, norms=None, seed: int | None = None) -> Dataset:
@@ -96,3 +96,45 @@ def separable(n: int, d: int, margin: float, seed: int = 0) -> Dataset:
         pts = np.vstack([pts, Z[np.abs(Z @ u) >= margin]])
     X = pts[:n]
     return Dataset(X, np.sign(X @ u))
+
+
+def sparse_parity(d: int, n: int | None = None, seed: int = 0) -> Dataset:
+    r"""2-sparse parity: :math:`x` uniform on :math:`\{\pm1/\sqrt d\}^d`, :math:`y = d\,x_1x_2`.
+
+    All :math:`2^d` points when ``n`` is None, else ``n`` i.i.d. draws (seeded). Chapter 5.
+    The paper's exact variant is unverified; this is the standard one.
+
+    Examples
+    --------
+    >>> from reluflow import margins
+    >>> data = margins.sparse_parity(3)
+    >>> data.n, data.y[:4]
+    (8, array([ 1.,  1., -1., -1.]))
+    """
+    d = positive_int(d, "d")
+    if d < 2:
+        raise ValueError(f"`d` must be >= 2 for 2-sparse parity; got {d}")
+    if n is None:
+        S = 1.0 - 2.0 * ((np.arange(2**d)[:, None] >> np.arange(d - 1, -1, -1)) & 1)
+    else:
+        S = np.random.default_rng(seed).choice([-1.0, 1.0], size=(positive_int(n, "n"), d))
+    return Dataset(S / np.sqrt(d), S[:, 0] * S[:, 1])
+
+
+def clustered(k: int, d: int, n_per: int, noise: float, seed: int = 0, labels=None) -> Dataset:
+    r"""Neural-Collapse-style clusters: :math:`k` orthonormal group means :math:`\mu_g` (rows
+    of a seeded random rotation, :math:`k \le d`), ``n_per`` points :math:`\mu_g + \xi` each,
+    :math:`\xi \sim \mathcal N(0, \text{noise}^2 I_d/d)` (so :math:`\mathbb E\|\xi\|^2 =
+    \text{noise}^2`), labels :math:`+1, -1, +1, \dots` by group unless ``labels`` (shape (k,))
+    are given. Points are grouped: rows ``g*n_per`` to ``(g+1)*n_per - 1`` belong to group g.
+    """
+    k, d, n_per = positive_int(k, "k"), positive_int(d, "d"), positive_int(n_per, "n_per")
+    noise = positive_scalar(noise, "noise", allow_zero=True)
+    if k > d:
+        raise ValueError(f"`k` must be <= d = {d} for orthogonal group means; got {k}")
+    lab = np.where(np.arange(k) % 2 == 0, 1.0, -1.0) if labels is None else pm_one_labels(labels, k)
+    rng = np.random.default_rng(seed)
+    Qm, R = np.linalg.qr(rng.standard_normal((d, d)))
+    means = (Qm * np.sign(np.diag(R)))[:, :k].T
+    X = np.repeat(means, n_per, axis=0) + noise / np.sqrt(d) * rng.standard_normal((k * n_per, d))
+    return Dataset(X, np.repeat(lab, n_per))
