@@ -5,7 +5,18 @@ one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory
 diagnostics -> figure. Each docstring points to the book section that derives it.
 """
 
-from . import datasets, losses, margins, orthogonal, plotting, symbolic, symbolic_ncf, symbolic_ortho, widgets
+from . import (
+    datasets,
+    losses,
+    margins,
+    orthogonal,
+    phases,
+    plotting,
+    symbolic,
+    symbolic_ncf,
+    symbolic_ortho,
+    widgets,
+)
 from .data import Dataset, with_bias
 from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
 from .flow import gradient_flow, log_times
@@ -22,6 +33,8 @@ from .ncf import (
     residual_weights,
 )
 from .network import Network, small_init
+from .phases import Phase
+from .sweep import sweep, to_columns
 from .trajectory import Trajectory
 
 __version__ = "0.1.0"
@@ -30,6 +43,7 @@ __all__ = [
     "CriticalDirection",
     "Dataset",
     "NCFMax",
+    "Phase",
     "Network",
     "Trajectory",
     "activation_patterns",
@@ -49,13 +63,16 @@ __all__ = [
     "ncf_direction_value",
     "normalized_margin",
     "orthogonal",
+    "phases",
     "pattern_census",
     "plotting",
     "residual_weights",
     "small_init",
+    "sweep",
     "symbolic",
     "symbolic_ncf",
     "symbolic_ortho",
+    "to_columns",
     "widgets",
     "with_bias",
 ]
