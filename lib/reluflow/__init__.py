@@ -8,6 +8,7 @@ diagnostics -> figure. Each docstring points to the book section that derives it
 from . import (
     datasets,
     losses,
+    lowrotation,
     margins,
     orthogonal,
     phases,
@@ -57,6 +58,7 @@ __all__ = [
     "log_times",
     "loss_and_grad",
     "losses",
+    "lowrotation",
     "margins",
     "max_ncf",
     "ncf",

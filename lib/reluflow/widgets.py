@@ -17,11 +17,15 @@ from .trajectory import Trajectory
 
 __all__ = [
     "FLOW_DEFAULTS",
+    "MARGINS_DEFAULTS",
     "NCF_DEFAULTS",
     "ORTHO_DEFAULTS",
     "flow_explorer",
     "flow_explorer_compute",
     "flow_explorer_figure",
+    "margins_explorer",
+    "margins_explorer_compute",
+    "margins_explorer_figure",
     "ncf_explorer",
     "ncf_explorer_compute",
     "ncf_explorer_figure",
@@ -93,8 +97,12 @@ def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_e
 
 #: Defaults of :func:`ncf_explorer`: five points in the plane (ours), square loss.
 NCF_DEFAULTS = dict(
-    angles=(0.2, 1.0, 2.2, 3.5, 4.6), norms=(1.0, 1.5, 1.0, 0.8, 1.2),
-    labels=(1.0, 0.5, -1.0, 0.7, -0.6), scale=1e-6, m=40, seed=0,
+    angles=(0.2, 1.0, 2.2, 3.5, 4.6),
+    norms=(1.0, 1.5, 1.0, 0.8, 1.2),
+    labels=(1.0, 0.5, -1.0, 0.7, -0.6),
+    scale=1e-6,
+    m=40,
+    seed=0,
 )
 
 
@@ -122,8 +130,14 @@ def _draw_ncf(res: dict, title: str):
     fig, ax = plot_alignment_function(res["X"], res["rho"], res["critical"], res["net"])
     for k, x in enumerate(res["X"]):
         ang = np.arctan2(x[1], x[0]) % (2 * np.pi)
-        ax.annotate(f"$x_{k + 1}$", (ang, ax.get_ylim()[1]), ha="center", va="bottom", fontsize="small",
-                    annotation_clip=False)
+        ax.annotate(
+            f"$x_{k + 1}$",
+            (ang, ax.get_ylim()[1]),
+            ha="center",
+            va="bottom",
+            fontsize="small",
+            annotation_clip=False,
+        )
     ax.set_title(title, pad=14)
     return fig, ax
 
@@ -145,12 +159,27 @@ def ncf_explorer():
     import ipywidgets as w
 
     D = NCF_DEFAULTS
-    angle = [w.FloatSlider(value=v, min=0.0, max=6.28, step=0.05, description=f"angle x{k + 1}",
-                           continuous_update=False) for k, v in enumerate(D["angles"])]
-    label = [w.FloatSlider(value=v, min=-1.0, max=1.0, step=0.1, description=f"label y{k + 1}",
-                           continuous_update=False) for k, v in enumerate(D["labels"])]
-    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-12, max=-2, step=0.5,
-                             description="init scale", continuous_update=False)
+    angle = [
+        w.FloatSlider(
+            value=v, min=0.0, max=6.28, step=0.05, description=f"angle x{k + 1}", continuous_update=False
+        )
+        for k, v in enumerate(D["angles"])
+    ]
+    label = [
+        w.FloatSlider(
+            value=v, min=-1.0, max=1.0, step=0.1, description=f"label y{k + 1}", continuous_update=False
+        )
+        for k, v in enumerate(D["labels"])
+    ]
+    scale = w.FloatLogSlider(
+        value=D["scale"],
+        base=10,
+        min=-12,
+        max=-2,
+        step=0.5,
+        description="init scale",
+        continuous_update=False,
+    )
 
     def draw(scale, **kw):
         angles = [kw[f"a{k}"] for k in range(len(angle))]
@@ -159,8 +188,11 @@ def ncf_explorer():
         _draw_ncf(res, f"neurons at t = {res['t_stop']:.1f} (init scale {scale:.0e})")
         plt.show()
 
-    controls = {"scale": scale, **{f"a{k}": s for k, s in enumerate(angle)},
-                **{f"y{k}": s for k, s in enumerate(label)}}
+    controls = {
+        "scale": scale,
+        **{f"a{k}": s for k, s in enumerate(angle)},
+        **{f"y{k}": s for k, s in enumerate(label)},
+    }
     out = w.interactive_output(draw, controls)
     return w.VBox([w.HBox([w.VBox(angle), w.VBox(label), scale]), out])
 
@@ -219,7 +251,9 @@ def _draw_ortho(res: dict, title: str):
     for t_c, colour, sign in zip(res["lead"], (POSITIVE, NEGATIVE), "+-", strict=True):
         if np.isfinite(t_c) and t_c <= traj.t[-1]:
             ax.axvline(t_c, color=colour, ls=":", lw=1.2, label=f"leading order $t_{sign}$")
-    ax.set(xlabel="gradient-flow time $t$", ylabel=r"loss $L(\theta(t))$", title="loss and predicted staircase")
+    ax.set(
+        xlabel="gradient-flow time $t$", ylabel=r"loss $L(\theta(t))$", title="loss and predicted staircase"
+    )
     ax.legend(frameon=False, fontsize="small")
     plot_neuron_norms(traj, axes[1])
     axes[1].set_xscale("linear")
@@ -251,12 +285,27 @@ def ortho_explorer():
     import ipywidgets as w
 
     D = ORTHO_DEFAULTS
-    label = [w.FloatSlider(value=v, min=-2.0, max=2.0, step=0.1, description=f"label y{k + 1}",
-                           continuous_update=False) for k, v in enumerate(D["labels"])]
-    norm = [w.FloatSlider(value=v, min=0.3, max=2.0, step=0.1, description=f"norm |x{k + 1}|",
-                          continuous_update=False) for k, v in enumerate(D["norms"])]
-    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-12, max=-2, step=0.5,
-                             description="init scale", continuous_update=False)
+    label = [
+        w.FloatSlider(
+            value=v, min=-2.0, max=2.0, step=0.1, description=f"label y{k + 1}", continuous_update=False
+        )
+        for k, v in enumerate(D["labels"])
+    ]
+    norm = [
+        w.FloatSlider(
+            value=v, min=0.3, max=2.0, step=0.1, description=f"norm |x{k + 1}|", continuous_update=False
+        )
+        for k, v in enumerate(D["norms"])
+    ]
+    scale = w.FloatLogSlider(
+        value=D["scale"],
+        base=10,
+        min=-12,
+        max=-2,
+        step=0.5,
+        description="init scale",
+        continuous_update=False,
+    )
     width = w.IntSlider(value=D["m"], min=1, max=200, description="width m", continuous_update=False)
 
     def draw(scale, m, **kw):
@@ -266,9 +315,105 @@ def ortho_explorer():
         _draw_ortho(res, _ortho_title(res, scale, m))
         plt.show()
 
-    controls = {"scale": scale, "m": width, **{f"y{k}": s for k, s in enumerate(label)},
-                **{f"r{k}": s for k, s in enumerate(norm)}}
+    controls = {
+        "scale": scale,
+        "m": width,
+        **{f"y{k}": s for k, s in enumerate(label)},
+        **{f"r{k}": s for k, s in enumerate(norm)},
+    }
     out = w.interactive_output(draw, controls)
     return w.VBox([w.HBox([w.VBox(label), w.VBox(norm), w.VBox([scale, width])]), out])
 
 
+# ---------------------------------------------------------------- chapter 5: margins
+
+#: Defaults of :func:`margins_explorer`: 2-sparse parity, our choices (chapter 5, "Explore").
+MARGINS_DEFAULTS = dict(d=6, m=128, scale=1.0, t_end=200.0, seed=0)
+
+
+def margins_explorer_compute(d: int, m: int, scale: float, t_end: float = 200.0, seed: int = 0) -> dict:
+    r"""Margins of 2-sparse parity on all :math:`2^d` points and a near-init run on it.
+
+    Returns a dict with ``gamma_ntk`` (``rf.margins.parity_ntk_margin``), ``gamma_gl``
+    (``rf.margins.parity_global_margin``), ``gamma_V`` (the norm-only LP with ``m`` random
+    directions, ``rf.margins.global_margin_lower_bound``), ``run`` (``rf.lowrotation.ntk_flow``
+    with inner init scale ``scale``, step 0.5) and ``rotation`` (degrees, per neuron, at
+    ``t_end``). Book: chapter 5, "Explore".
+    """
+    from .datasets import sparse_parity
+    from .lowrotation import ntk_flow
+    from .margins import global_margin_lower_bound, parity_global_margin, parity_ntk_margin, rotation
+
+    data = sparse_parity(d)
+    run = ntk_flow(data.X, data.y, m, t_end, scale=scale, seed=seed, step=0.5)
+    return dict(
+        gamma_ntk=parity_ntk_margin(d), gamma_gl=parity_global_margin(d).value,
+        gamma_V=global_margin_lower_bound(data.X, data.y, m, seed=seed).value, run=run,
+        rotation=np.degrees(rotation(run.W[0], run.W[-1])),
+    )  # fmt: skip
+
+
+def _draw_margins(res: dict, title: str):
+    from .plotting import PALETTE
+
+    run = res["run"]
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.5), layout="constrained")
+    names = [r"$\gamma_{\rm ntk}$", r"$\gamma_V$ (LP, $m$ dirs)", r"$\gamma_{\rm gl}$"]
+    axes[0].bar(names, [res["gamma_ntk"], res["gamma_V"], res["gamma_gl"]], color=PALETTE[:3])
+    axes[0].set(ylabel="margin", title="three margins of the data")
+    ax = axes[1]
+    ax.plot(run.t[1:], run.margin[1:], color=PALETTE[0], lw=2, label=r"$\min_i y_if/\|W - W_0\|_F$")
+    ax.plot(run.t[1:], run.lin_margin[1:], color=PALETTE[1], lw=2, label="linearised")
+    ax.axhline(res["gamma_ntk"], color="black", ls="--", lw=1, label=r"$\gamma_{\rm ntk}$")
+    ax.set(
+        xscale="log",
+        xlabel="gradient-flow time $t$",
+        ylabel="normalised margin",
+        title=f"near-init run: movement {run.movement[-1]:.2f}",
+    )
+    ax.set_ylim(bottom=min(0.0, np.nanmin(run.lin_margin[1:])))
+    ax.legend(frameon=False, fontsize="small")
+    axes[2].hist(res["rotation"], bins=30, color=PALETTE[2])
+    axes[2].set(
+        xlabel=r"rotation $\angle(w_j(t), w_j(0))$ (degrees)",
+        ylabel="neurons",
+        title=f"median rotation {np.median(res['rotation']):.1f}°",
+    )
+    fig.suptitle(title)
+    return fig, axes
+
+
+def _margins_title(p: dict) -> str:
+    return f"2-sparse parity, d = {p['d']}, width {p['m']}, init scale {p['scale']:.2g}, t = {p['t_end']:.0f}"
+
+
+def margins_explorer_figure(**overrides):
+    """The static figure of :func:`margins_explorer` at its default values (for the HTML book);
+    keyword arguments override :data:`MARGINS_DEFAULTS`. Returns ``(fig, axes)``."""
+    unknown = set(overrides) - set(MARGINS_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(MARGINS_DEFAULTS)}")
+    p = {**MARGINS_DEFAULTS, **overrides}
+    res = margins_explorer_compute(p["d"], p["m"], p["scale"], p["t_end"], p["seed"])
+    return _draw_margins(res, _margins_title(p))
+
+
+def margins_explorer():
+    r"""Sliders for the dimension d of 2-sparse parity, the width and the inner init scale;
+    redraws the three margins, the near-init run's normalised margins against
+    :math:`\gamma_{\rm ntk}` and the neurons' rotation. Book: chapter 5, section "Explore"."""
+    import ipywidgets as w
+
+    D = MARGINS_DEFAULTS
+    dim = w.IntSlider(value=D["d"], min=3, max=8, description="dimension d", continuous_update=False)
+    width = w.IntSlider(value=D["m"], min=8, max=512, step=8, description="width m", continuous_update=False)
+    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-2, max=1, step=0.25,
+                             description="init scale", continuous_update=False)  # fmt: skip
+
+    def draw(d, m, scale):
+        p = {**D, "d": d, "m": m, "scale": scale}
+        _draw_margins(margins_explorer_compute(d, m, scale, D["t_end"], D["seed"]), _margins_title(p))
+        plt.show()
+
+    out = w.interactive_output(draw, {"d": dim, "m": width, "scale": scale})
+    return w.VBox([w.HBox([dim, width, scale]), out])

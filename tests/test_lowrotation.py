@@ -1,0 +1,106 @@
+"""Tests for reluflow.lowrotation: the norm-only flow against its LP certificate (an exact
+upper bound and the approach to it), conservation laws, the NTK-scaling flow (loss decrease,
+O(1/sqrt m) movement, the weak-duality bound on the linearised margin), and bad inputs."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import reluflow as rf
+from reluflow import lowrotation as lr
+
+PARITY4 = rf.datasets.sparse_parity(4)
+V40 = np.random.default_rng(1).standard_normal((40, 4))
+
+
+@pytest.fixture(scope="module")
+def norm_only():
+    t = np.r_[0.0, np.geomspace(1e-2, 1e20, 120)]
+    return lr.norm_only_flow(V40, PARITY4.X, PARITY4.y, 1e20, scale=1e-2, t_eval=t)
+
+
+def test_norm_only_bound_and_approach(norm_only):
+    res = norm_only
+    assert res.success, res.message
+    lp = rf.margins.norm_only_margin(PARITY4.X, PARITY4.y, V40)
+    # 2|a r| <= a^2 + r^2 and weak duality: the normalised margin never exceeds upper/2
+    assert np.all(res.margin <= lp.upper / 2 + 1e-12)
+    # Lyu-Li: once n L < ln 2 the smoothed margin -ln(e^{nL} - 1)/|theta|^2 is nondecreasing,
+    # and it lower-bounds the margin (each ln(1 + e^{-z_i}) <= nL); the margin itself need not be
+    smoothed = -np.log(np.expm1(PARITY4.n * res.loss)) / np.sum(res.a**2 + res.r**2, axis=1)
+    late = PARITY4.n * res.loss < np.log(2.0)
+    assert late[-1] and np.all(np.diff(smoothed[late]) >= -1e-12)
+    assert np.all(smoothed[late] <= res.margin[late] + 1e-12)
+    # the approach is logarithmically slow (chapter 5): > 90% of the LP value by t = 1e20
+    assert res.margin[-1] > 0.9 * lp.value / 2
+    assert np.all(np.diff(res.loss) <= 1e-12)
+
+
+def test_norm_only_conservation(norm_only):
+    res = norm_only
+    c = res.r**2 - res.a**2
+    assert_allclose(c, np.broadcast_to(c[0], c.shape), atol=1e-9)
+    assert np.all(c[0] > 0)
+    assert_allclose(np.linalg.norm(res.V, axis=1), 1.0)
+
+
+def test_norm_only_model_values():
+    res = lr.norm_only_flow(V40, PARITY4.X, PARITY4.y, 5.0, scale=0.5, t_eval=[0.0, 5.0])
+    f = (res.a[-1] * res.r[-1]) @ np.maximum(PARITY4.X @ res.V.T, 0.0).T
+    assert_allclose(res.loss[-1], np.mean(np.logaddexp(0.0, -PARITY4.y * f)))
+    assert_allclose(res.r[0], 0.5)
+    assert np.all(np.abs(res.a[0]) <= 0.5)
+
+
+@pytest.fixture(scope="module")
+def ntk_runs():
+    data = rf.datasets.sparse_parity(6)
+    return data, {m: lr.ntk_flow(data.X, data.y, m, 200.0, step=0.5) for m in (64, 1024)}
+
+
+def test_ntk_flow_loss_movement_bound(ntk_runs):
+    data, runs = ntk_runs
+    for m, res in runs.items():
+        assert_allclose(res.loss[0], np.log(2.0))  # antisymmetric init: f(W0) = 0
+        assert np.all(np.diff(res.loss) < 0)
+        assert np.all(res.lin_margin[1:] <= res.lin_bound[1:] + 1e-12)
+        assert res.W.shape[1:] == (m, 6)
+        assert_allclose(res.movement[-1], rf.margins.relative_movement(res.W[0], res.W[-1]))
+    # ||W - W0||_F stays O(1): 16 times the width, about a quarter of the relative movement
+    ratio = runs[1024].movement[-1] / runs[64].movement[-1]
+    assert 0.15 < ratio < 0.4
+
+
+def test_ntk_flow_step_halving():
+    data = rf.datasets.sparse_parity(5)
+    a, b = (lr.ntk_flow(data.X, data.y, 32, 50.0, step=s, t_eval=[0.0, 50.0]) for s in (0.5, 0.25))
+    assert_allclose(a.loss, b.loss, rtol=1e-3)
+    assert_allclose(a.margin[-1], b.margin[-1], rtol=1e-2)
+
+
+def test_ntk_flow_both_layers_moves_outer():
+    data = rf.datasets.sparse_parity(4)
+    res = lr.ntk_flow(data.X, data.y, 8, 5.0, train="both", t_eval=[0.0, 5.0])
+    assert not np.allclose(res.a[0], res.a[-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(m=7), dict(m=8, train="outer"), dict(m=8, loss="square"), dict(m=8, step=0.0),
+     dict(m=8, t_end=-1.0), dict(m=8, t_eval=[2.0, 1.0]), dict(m=8, y=np.zeros(16))],
+)  # fmt: skip
+def test_ntk_flow_bad_inputs(kwargs):
+    p = dict(X=PARITY4.X, y=PARITY4.y, m=8, t_end=1.0) | kwargs
+    with pytest.raises(ValueError):
+        lr.ntk_flow(p.pop("X"), p.pop("y"), p.pop("m"), p.pop("t_end"), **p)
+
+
+@pytest.mark.parametrize(
+    "V, kwargs",
+    [(np.zeros((3, 4)), {}), (np.ones((3, 5)), {}), (V40, dict(scale=0.0)), (V40, dict(t_end=0.0)),
+     (V40, dict(loss="square")), (V40[:, :, None], {})],
+)  # fmt: skip
+def test_norm_only_bad_inputs(V, kwargs):
+    p = dict(t_end=1.0) | kwargs
+    with pytest.raises(ValueError):
+        lr.norm_only_flow(V, PARITY4.X, PARITY4.y, p.pop("t_end"), **p)
