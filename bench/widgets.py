@@ -45,6 +45,8 @@ def cases() -> dict:
         "ch3 ortho_explorer_compute": lambda: rf.widgets.ortho_explorer_compute(
             Q["labels"], Q["norms"], Q["scale"], Q["m"], Q["seed"]
         ),
+        "ch4 phases_explorer_compute": lambda: rf.widgets.phases_explorer_compute(**rf.widgets.PHASES_DEFAULTS),
+        "ch5 margins_explorer_compute": lambda: rf.widgets.margins_explorer_compute(**rf.widgets.MARGINS_DEFAULTS),
         "ch2 kkt_directions (5 points, d = 2)": lambda: rf.kkt_directions(
             np.c_[np.cos(N["angles"]), np.sin(N["angles"])], np.asarray(N["labels"]) / 5
         ),

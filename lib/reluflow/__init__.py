@@ -16,6 +16,7 @@ from . import (
     symbolic,
     symbolic_ncf,
     symbolic_ortho,
+    symbolic_phases,
     widgets,
 )
 from .data import Dataset, with_bias
@@ -74,6 +75,7 @@ __all__ = [
     "symbolic",
     "symbolic_ncf",
     "symbolic_ortho",
+    "symbolic_phases",
     "to_columns",
     "widgets",
     "with_bias",

@@ -32,6 +32,11 @@ __all__ = [
     "ortho_explorer",
     "ortho_explorer_compute",
     "ortho_explorer_figure",
+    "PHASES_DEFAULTS",
+    "phases_explorer",
+    "phases_explorer_compute",
+    "phases_explorer_figure",
+    "phases_polar",
 ]
 
 #: Defaults of :func:`flow_explorer`: the running example of chapter 1 (ours).
@@ -417,3 +422,145 @@ def margins_explorer():
 
     out = w.interactive_output(draw, {"d": dim, "m": width, "scale": scale})
     return w.VBox([w.HBox([dim, width, scale]), out])
+
+
+# ---------------------------------------------------------------- chapter 4: four phases
+
+#: Defaults of :func:`phases_explorer`: the two-point instance of chapter 4 (ours).
+PHASES_DEFAULTS = dict(delta=1.0, p=0.75, scale=1e-6, m=60, seed=0)
+_PHASE_COLOURS = dict(zip(("condensation", "saddle-to-plateau", "plateau", "escape", "convergence"),
+                          ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#F0E442"), strict=True))  # fmt: skip
+
+
+def phases_explorer_compute(delta: float, p: float, scale: float, m: int = 60, seed: int = 0) -> dict:
+    r"""One run on the two-point instance (``rf.datasets.two_point``, exponential loss, balanced
+    ``small_init``) up to 1.5 times the predicted escape time (3 :math:`T_1` without plateau).
+
+    Returns a dict with ``data``, ``traj`` (log-spaced snapshots), ``phases``
+    (``rf.phases.detect``) and ``predicted`` (``rf.phases.predicted_times``). Book: chapter 4,
+    "Explore".
+    """
+    from .datasets import two_point
+    from .phases import detect, predicted_times
+
+    data = two_point(delta, p)
+    pred = predicted_times(data, "exponential", scale)
+    t_end = 1.5 * pred.t_escape if np.isfinite(pred.t_escape) else 3.0 * pred.t1
+    traj = gradient_flow(small_init(m, 2, scale, seed=seed), data, "exponential", t_end, t_eval="log")
+    return dict(data=data, traj=traj, phases=detect(traj, data, "exponential"), predicted=pred)
+
+
+def phases_polar(
+    net,
+    data: Dataset,
+    ax=None,
+    *,
+    r_floor: float | None = None,
+    color=None,
+    label=None,
+    r_max: float | None = None,
+    show_data: bool = True,
+):
+    r"""Neuron directions on a polar axis: angle of :math:`w_j`, radius
+    :math:`\log_{10}\|(a_j, w_j)\| - r_{\rm floor}`; filled circles for :math:`a_j > 0`, crosses
+    for :math:`a_j < 0`; with ``show_data`` the data directions as labelled grey rays. ``ax``
+    must be polar (created if None); ``r_floor`` defaults to the smallest log-norm minus 0.5,
+    ``r_max`` (the outer radius) to the largest radius drawn on ``ax`` plus 0.5. Radial grid lines are two decades apart. Returns ``(fig, ax)``. Book: chapter 4,
+    "Directions on the circle"."""
+    from .plotting import NEGATIVE, POSITIVE
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.0, 4.0), subplot_kw=dict(projection="polar"), layout="constrained")
+    fig = ax.figure
+    logn = np.log10(np.maximum(net.neuron_norms(), 1e-300))
+    r_floor = float(logn.min() - 0.5) if r_floor is None else r_floor
+    phi, r = np.arctan2(net.W[:, 1], net.W[:, 0]), np.maximum(logn - r_floor, 0.0)
+    pos = net.a > 0
+    ax.scatter(phi[pos], r[pos], s=14, marker="o", color=color or POSITIVE, label=label)
+    ax.scatter(phi[~pos], r[~pos], s=18, marker="x", color=color or NEGATIVE)
+    top = (
+        r_max
+        if r_max is not None
+        else max(float(r.max()) + 0.5, ax.get_ylim()[1] if ax.collections[:-2] else 0.0, 1.0)
+    )
+    ax.set_ylim(0.0, top)
+    ax.set_yticks(np.arange(2.0, top, 2.0))
+    ax.set_yticklabels([])
+    ax.set_xticks(np.radians([0, 90, 180, 270]))
+    ax.set_xticklabels([])
+    if show_data:
+        for x, name in zip(data.X, ("$x_+$", "$x_-$"), strict=False):
+            ang = np.arctan2(x[1], x[0])
+            ax.plot([ang, ang], [0, top], color="0.5", lw=1, ls="--")
+            ax.text(ang, 1.12 * top, name, ha="center", va="center", color="0.3")
+    return fig, ax
+
+
+def _draw_phases(res: dict, title: str):
+    traj, ph, pred = res["traj"], res["phases"], res["predicted"]
+    fig = plt.figure(figsize=(10.5, 3.9), layout="constrained")
+    ax = fig.add_subplot(1, 2, 1)
+    for phase in ph:
+        ax.axvspan(max(phase.t_start, traj.t[1]), phase.t_end, color=_PHASE_COLOURS[phase.name],
+                   alpha=0.25, lw=0, label=phase.name)  # fmt: skip
+    ax.plot(traj.t[1:], traj.loss[1:], color="black", lw=2)
+    ax.axvline(pred.t1, color="black", ls=":", lw=1.2, label="predicted $T_1$")
+    if np.isfinite(pred.t_escape):
+        ax.axvline(pred.t_escape, color="black", ls="--", lw=1.2, label=r"predicted $T_{\rm esc}$")
+    ax.set(xscale="log", yscale="log", xlabel="gradient-flow time $t$", ylabel="loss $L(t)$",
+           xlim=(min(1.0, 0.1 * pred.t1), traj.t[-1]), ylim=(max(traj.loss[-1] / 2, 1e-4), 1.5))  # fmt: skip
+    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    pax = fig.add_subplot(1, 2, 2, projection="polar")
+    floor = float(np.log10(traj.neuron_norms()[0].min()) - 0.5)
+    for i, phase in enumerate(ph):
+        k = min(int(np.searchsorted(traj.t, phase.t_end)), len(traj) - 1)
+        phases_polar(traj.net(k), res["data"], pax, r_floor=floor, color=_PHASE_COLOURS[phase.name],
+                     label=f"t = {traj.t[k]:.0f}", show_data=i == len(ph) - 1)  # fmt: skip
+    pax.set_title(
+        "directions at phase ends; radius log10 ||θ_j|| + const\n(rings: 2 decades; o: a > 0, x: a < 0)",
+        fontsize="small",
+    )
+    pax.legend(frameon=False, fontsize="x-small", loc="lower left", bbox_to_anchor=(1.0, 0.0))
+    fig.suptitle(title)
+    return fig, (ax, pax)
+
+
+def _phases_title(p: dict) -> str:
+    return f"two points, Δ = {p['delta']:.2f}, p = {p['p']:.2f}, init scale {p['scale']:.0e}, width {p['m']}, seed {p['seed']}"
+
+
+def phases_explorer_figure(**overrides):
+    """The static figure of :func:`phases_explorer` at its default values (for the HTML book);
+    keyword arguments override :data:`PHASES_DEFAULTS`. Returns ``(fig, (ax, polar_ax))``."""
+    unknown = set(overrides) - set(PHASES_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(PHASES_DEFAULTS)}")
+    p = {**PHASES_DEFAULTS, **overrides}
+    res = phases_explorer_compute(p["delta"], p["p"], p["scale"], p["m"], p["seed"])
+    return _draw_phases(res, _phases_title(p))
+
+
+def phases_explorer():
+    r"""Sliders for the angle :math:`\Delta`, the class weight p, the init scale and the seed of
+    the two-point instance; redraws the loss with the detected phase bands and predicted times,
+    and the neuron directions at the end of each phase. Book: chapter 4, section "Explore"."""
+    import ipywidgets as w
+
+    D = PHASES_DEFAULTS
+    delta = w.FloatSlider(
+        value=D["delta"], min=0.2, max=3.0, step=0.05, description="angle Δ", continuous_update=False
+    )
+    p = w.FloatSlider(
+        value=D["p"], min=0.5, max=0.95, step=0.01, description="weight p", continuous_update=False
+    )
+    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-10, max=-2, step=0.5,
+                             description="init scale", continuous_update=False)  # fmt: skip
+    seed = w.IntSlider(value=D["seed"], min=0, max=9, description="seed", continuous_update=False)
+
+    def draw(delta, p, scale, seed):
+        q = {**D, "delta": delta, "p": p, "scale": scale, "seed": seed}
+        _draw_phases(phases_explorer_compute(delta, p, scale, D["m"], seed), _phases_title(q))
+        plt.show()
+
+    out = w.interactive_output(draw, {"delta": delta, "p": p, "scale": scale, "seed": seed})
+    return w.VBox([w.HBox([w.VBox([delta, p]), w.VBox([scale, seed])]), out])
