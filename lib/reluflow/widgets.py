@@ -39,6 +39,23 @@ __all__ = [
     "phases_polar",
 ]
 
+
+def _with_overrides(defaults: dict, overrides: dict) -> dict:
+    """``defaults`` updated by ``overrides``; ValueError naming unknown parameters."""
+    unknown = set(overrides) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(defaults)}")
+    return {**defaults, **overrides}
+
+
+def _scale_slider(value: float, lo: float, hi: float, step: float):
+    """Log slider for the init scale, from 10**lo to 10**hi; updates on release only."""
+    import ipywidgets as w
+
+    return w.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description="init scale",
+                            continuous_update=False)  # fmt: skip
+
+
 #: Defaults of :func:`flow_explorer`: the running example of chapter 1 (ours).
 FLOW_DEFAULTS = dict(y=(1.2, 0.8, -0.5, -0.3), loss="square", t_end=200.0, scale=1e-6, m=30, seed=0)
 
@@ -59,10 +76,7 @@ def flow_explorer_figure(**overrides):
     """The static figure of :func:`flow_explorer` at its default values (for the HTML
     book, where no kernel runs the sliders); keyword arguments override
     :data:`FLOW_DEFAULTS`. Returns ``(fig, axes)``."""
-    unknown = set(overrides) - set(FLOW_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(FLOW_DEFAULTS)}")
-    p = {**FLOW_DEFAULTS, **overrides}
+    p = _with_overrides(FLOW_DEFAULTS, overrides)
     traj = flow_explorer_compute(orthogonal(p["y"]), p["loss"], p["t_end"], p["scale"], p["m"], p["seed"])
     return plot_flow(traj, title=_title(p["scale"], p["m"], p["seed"]))
 
@@ -79,15 +93,7 @@ def flow_explorer(data: Dataset | None = None, loss: LossLike | None = None, t_e
     data = orthogonal(D["y"]) if data is None else data
     loss = D["loss"] if loss is None else loss
     t_end = D["t_end"] if t_end is None else t_end
-    scale = w.FloatLogSlider(
-        value=D["scale"],
-        base=10,
-        min=-12,
-        max=-1,
-        step=0.5,
-        description="init scale",
-        continuous_update=False,
-    )
+    scale = _scale_slider(D["scale"], -12, -1, 0.5)
     width = w.IntSlider(value=D["m"], min=1, max=200, description="width m", continuous_update=False)
     seed = w.IntSlider(value=D["seed"], min=0, max=20, description="seed", continuous_update=False)
 
@@ -149,10 +155,7 @@ def _draw_ncf(res: dict, title: str):
 
 def ncf_explorer_figure(**overrides):
     """The static figure of :func:`ncf_explorer` at its default values; returns (fig, ax)."""
-    unknown = set(overrides) - set(NCF_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(NCF_DEFAULTS)}")
-    p = {**NCF_DEFAULTS, **overrides}
+    p = _with_overrides(NCF_DEFAULTS, overrides)
     res = ncf_explorer_compute(p["angles"], p["norms"], p["labels"], p["scale"], p["m"], p["seed"])
     return _draw_ncf(res, f"neurons at t = {res['t_stop']:.1f} (init scale {p['scale']:.0e})")
 
@@ -176,15 +179,7 @@ def ncf_explorer():
         )
         for k, v in enumerate(D["labels"])
     ]
-    scale = w.FloatLogSlider(
-        value=D["scale"],
-        base=10,
-        min=-12,
-        max=-2,
-        step=0.5,
-        description="init scale",
-        continuous_update=False,
-    )
+    scale = _scale_slider(D["scale"], -12, -2, 0.5)
 
     def draw(scale, **kw):
         angles = [kw[f"a{k}"] for k in range(len(angle))]
@@ -275,10 +270,7 @@ def _ortho_title(res: dict, scale: float, m: int) -> str:
 def ortho_explorer_figure(**overrides):
     """The static figure of :func:`ortho_explorer` at its default values (for the HTML book);
     keyword arguments override :data:`ORTHO_DEFAULTS`. Returns ``(fig, axes)``."""
-    unknown = set(overrides) - set(ORTHO_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(ORTHO_DEFAULTS)}")
-    p = {**ORTHO_DEFAULTS, **overrides}
+    p = _with_overrides(ORTHO_DEFAULTS, overrides)
     res = ortho_explorer_compute(p["labels"], p["norms"], p["scale"], p["m"], p["seed"])
     return _draw_ortho(res, _ortho_title(res, p["scale"], p["m"]))
 
@@ -302,15 +294,7 @@ def ortho_explorer():
         )
         for k, v in enumerate(D["norms"])
     ]
-    scale = w.FloatLogSlider(
-        value=D["scale"],
-        base=10,
-        min=-12,
-        max=-2,
-        step=0.5,
-        description="init scale",
-        continuous_update=False,
-    )
+    scale = _scale_slider(D["scale"], -12, -2, 0.5)
     width = w.IntSlider(value=D["m"], min=1, max=200, description="width m", continuous_update=False)
 
     def draw(scale, m, **kw):
@@ -395,10 +379,7 @@ def _margins_title(p: dict) -> str:
 def margins_explorer_figure(**overrides):
     """The static figure of :func:`margins_explorer` at its default values (for the HTML book);
     keyword arguments override :data:`MARGINS_DEFAULTS`. Returns ``(fig, axes)``."""
-    unknown = set(overrides) - set(MARGINS_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(MARGINS_DEFAULTS)}")
-    p = {**MARGINS_DEFAULTS, **overrides}
+    p = _with_overrides(MARGINS_DEFAULTS, overrides)
     res = margins_explorer_compute(p["d"], p["m"], p["scale"], p["t_end"], p["seed"])
     return _draw_margins(res, _margins_title(p))
 
@@ -412,8 +393,7 @@ def margins_explorer():
     D = MARGINS_DEFAULTS
     dim = w.IntSlider(value=D["d"], min=3, max=8, description="dimension d", continuous_update=False)
     width = w.IntSlider(value=D["m"], min=8, max=512, step=8, description="width m", continuous_update=False)
-    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-2, max=1, step=0.25,
-                             description="init scale", continuous_update=False)  # fmt: skip
+    scale = _scale_slider(D["scale"], -2, 1, 0.25)
 
     def draw(d, m, scale):
         p = {**D, "d": d, "m": m, "scale": scale}
@@ -532,10 +512,7 @@ def _phases_title(p: dict) -> str:
 def phases_explorer_figure(**overrides):
     """The static figure of :func:`phases_explorer` at its default values (for the HTML book);
     keyword arguments override :data:`PHASES_DEFAULTS`. Returns ``(fig, (ax, polar_ax))``."""
-    unknown = set(overrides) - set(PHASES_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)}; choose from {sorted(PHASES_DEFAULTS)}")
-    p = {**PHASES_DEFAULTS, **overrides}
+    p = _with_overrides(PHASES_DEFAULTS, overrides)
     res = phases_explorer_compute(p["delta"], p["p"], p["scale"], p["m"], p["seed"])
     return _draw_phases(res, _phases_title(p))
 
@@ -553,8 +530,7 @@ def phases_explorer():
     p = w.FloatSlider(
         value=D["p"], min=0.5, max=0.95, step=0.01, description="weight p", continuous_update=False
     )
-    scale = w.FloatLogSlider(value=D["scale"], base=10, min=-10, max=-2, step=0.5,
-                             description="init scale", continuous_update=False)  # fmt: skip
+    scale = _scale_slider(D["scale"], -10, -2, 0.5)
     seed = w.IntSlider(value=D["seed"], min=0, max=9, description="seed", continuous_update=False)
 
     def draw(delta, p, scale, seed):
