@@ -24,6 +24,7 @@ import html.parser
 import os
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,25 +33,17 @@ import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import booktoc  # noqa: E402  (the shared _toc.yml walker)
+
 SITE = ROOT / "_build" / "html"
 BUILD_BUDGET_S = 600.0
 PAGE_BUDGET_BYTES = 5 * 2**20
 
 
 def toc_pages() -> list[str]:
-    data = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [data["root"]]
-
-    def walk(entries):
-        for entry in entries or ():
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-
-    walk(data.get("chapters"))
-    for part in data.get("parts", ()):
-        walk(part.get("chapters"))
-    return pages
+    """Document names of ``_toc.yml`` in reading order (the walker of the browser test)."""
+    return booktoc.toc_pages(ROOT / "_toc.yml")
 
 
 def time_build() -> float:

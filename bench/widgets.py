@@ -1,8 +1,12 @@
-"""Time the compute step of every widget callback at its default values.
+"""Time the compute step of every widget callback at its default values, and the build of
+every kernel-free scrubber.
 
 A widget must redraw within ~200 ms of a slider release; the compute step (everything but
-drawing) is what the library controls. Run: ``python bench/widgets.py [--write]``; with
-``--write`` the table is saved to bench/WIDGETS.md. Timings are the best of several calls
+drawing) is what the library controls. A scrubber (``rf.widgets.*_scrubber``) runs once per
+notebook execution, solver run and all frames included; every notebook must execute in under
+60 s, so a scrubber gets a few seconds (budget below) and its player at most
+``rf.plotting.SCRUB_MAX_BYTES``. Run: ``python bench/widgets.py [--write]``; with
+``--write`` the tables are saved to bench/WIDGETS.md. Timings are the best of several calls
 in one run (machines are noisy).
 """
 
@@ -20,6 +24,8 @@ import numpy as np
 import reluflow as rf
 
 BUDGET_MS = 200.0
+SCRUBBER_BUDGET_S = 5.0
+SCRUBBERS = ["flow_scrubber", "ncf_scrubber", "ortho_scrubber", "phases_scrubber", "margins_scrubber"]
 
 
 def _time(fn, repeats: int = 7) -> float:
@@ -45,8 +51,12 @@ def cases() -> dict:
         "ch3 ortho_explorer_compute": lambda: rf.widgets.ortho_explorer_compute(
             Q["labels"], Q["norms"], Q["scale"], Q["m"], Q["seed"]
         ),
-        "ch4 phases_explorer_compute": lambda: rf.widgets.phases_explorer_compute(**rf.widgets.PHASES_DEFAULTS),
-        "ch5 margins_explorer_compute": lambda: rf.widgets.margins_explorer_compute(**rf.widgets.MARGINS_DEFAULTS),
+        "ch4 phases_explorer_compute": lambda: rf.widgets.phases_explorer_compute(
+            **rf.widgets.PHASES_DEFAULTS
+        ),
+        "ch5 margins_explorer_compute": lambda: rf.widgets.margins_explorer_compute(
+            **rf.widgets.MARGINS_DEFAULTS
+        ),
         "ch2 kkt_directions (5 points, d = 2)": lambda: rf.kkt_directions(
             np.c_[np.cos(N["angles"]), np.sin(N["angles"])], np.asarray(N["labels"]) / 5
         ),
@@ -62,6 +72,14 @@ def main() -> None:
         fn()  # warm-up (imports, caches)
         ms = _time(fn)
         rows.append(f"| {name} | {ms:.1f} | {'PASS' if ms < BUDGET_MS else 'FAIL'} |")
+    scrub_rows = []
+    for name in SCRUBBERS:
+        fn = getattr(rf.widgets, name)
+        seconds = _time(fn, repeats=2) / 1e3
+        mb = len(fn().data) / 1e6
+        scrub_rows.append(
+            f"| {name} | {seconds:.1f} | {mb:.2f} | {'PASS' if seconds < SCRUBBER_BUDGET_S else 'FAIL'} |"
+        )
     lines = [
         "# Widget callback timings",
         "",
@@ -74,6 +92,13 @@ def main() -> None:
         "| callback | best time [ms] | within budget |",
         "|---|---|---|",
         *rows,
+        "",
+        f"Kernel-free scrubbers at their defaults (20 frames, 60 dpi): build time, best of 2 calls, "
+        f"budget {SCRUBBER_BUDGET_S:.0f} s; player size (embedded in the chapter's page).",
+        "",
+        "| scrubber | best time [s] | player [MB] | within budget |",
+        "|---|---|---|---|",
+        *scrub_rows,
     ]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -10,7 +10,7 @@ import reluflow
 
 MODULES = sorted(info.name for info in pkgutil.iter_modules(reluflow.__path__))
 #: Modules whose docstrings must carry runnable examples (house style, rule 5).
-WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow", "gradient", "ncf", "network", "orthogonal", "phases", "symbolic_ncf", "symbolic_ortho"]
+WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow", "gradient", "ncf", "network", "orthogonal", "phases", "plotting", "symbolic_ncf", "symbolic_ortho"]
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scrubbing import frames_of, spy_on_scrub
 
 import reluflow as rf
 import reluflow.widgets as rw
@@ -56,3 +57,26 @@ def test_figure_and_widget():
     sliders = box.children[0].children
     assert [s.value for s in sliders] == [D["d"], D["m"], D["scale"]]
     assert all(not s.continuous_update for s in sliders)
+
+
+# ---------------------------------------------------------------- kernel-free scrubber
+
+
+def test_margins_scrubber_player_has_one_distinct_frame_each():
+    frames = frames_of(rw.margins_scrubber(n_frames=3, d=4, m=16))
+    assert len(frames) == 3 and len(set(frames)) == 3
+    assert not plt.get_fignums()
+
+
+def test_margins_scrubber_frames_are_snapshots_after_0(monkeypatch):
+    calls = spy_on_scrub(monkeypatch, "_margins")
+    rw.margins_scrubber(n_frames=6, d=4, m=16)
+    ((values, _),) = calls
+    run = rw.margins_explorer_compute(4, 16, D["scale"], D["t_end"], D["seed"])["run"]
+    assert len(values) == 6 and set(values) <= set(run.t[1:]) and values[-1] == run.t[-1]
+
+
+@pytest.mark.parametrize("bad", [dict(n_frames=1), dict(n_frames=10**4), dict(width=3)])
+def test_margins_scrubber_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        rw.margins_scrubber(**bad)

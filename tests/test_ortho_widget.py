@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scrubbing import frames_of, spy_on_scrub
 
 import reluflow as rf
 import reluflow.widgets as rw
@@ -90,9 +91,9 @@ def test_compute_width_one_never_fits_the_other_class():
 def test_staircase_helper():
     y = np.array([2.0, -1.0, 0.0])
     t = np.array([0.0, 1.0, 2.0, 3.0])
-    assert_allclose(rw._staircase(y, (1.5, 2.5), t), [5 / 6, 5 / 6, 1 / 6, 0.0])
-    assert_allclose(rw._staircase(y, (1.5, np.inf), t), [5 / 6, 5 / 6, 1 / 6, 1 / 6])
-    assert_allclose(rw._staircase([1.0, 1.0], (0.5, np.nan), t), [0.5, 0.0, 0.0, 0.0])
+    assert_allclose(rw._ortho._staircase(y, (1.5, 2.5), t), [5 / 6, 5 / 6, 1 / 6, 0.0])
+    assert_allclose(rw._ortho._staircase(y, (1.5, np.inf), t), [5 / 6, 5 / 6, 1 / 6, 1 / 6])
+    assert_allclose(rw._ortho._staircase([1.0, 1.0], (0.5, np.nan), t), [0.5, 0.0, 0.0, 0.0])
 
 
 # ---------------------------------------------------------------- widget
@@ -101,13 +102,13 @@ def test_staircase_helper():
 @pytest.fixture
 def rendered(monkeypatch):
     calls = []
-    real = rw._draw_ortho
+    real = rw._ortho._draw_ortho
 
     def spy(res, title):
         calls.append((res, title))
         return real(res, title)
 
-    monkeypatch.setattr(rw, "_draw_ortho", spy)
+    monkeypatch.setattr(rw._ortho, "_draw_ortho", spy)
     return calls
 
 
@@ -162,3 +163,26 @@ def test_static_figure():
     assert {"ORTHO_DEFAULTS", "ortho_explorer", "ortho_explorer_compute", "ortho_explorer_figure"} <= set(
         rw.__all__
     )
+
+
+# ---------------------------------------------------------------- kernel-free scrubber
+
+
+def test_ortho_scrubber_player_has_one_distinct_frame_each():
+    frames = frames_of(rw.ortho_scrubber(n_frames=3))
+    assert len(frames) == 3 and len(set(frames)) == 3
+    assert not plt.get_fignums()
+
+
+def test_ortho_scrubber_frames_span_the_run_equally(monkeypatch):
+    calls = spy_on_scrub(monkeypatch, "_ortho")
+    rw.ortho_scrubber(n_frames=7)
+    ((values, _),) = calls
+    res = rw.ortho_explorer_compute(D["labels"], D["norms"], D["scale"], D["m"], D["seed"])
+    assert_allclose(values, np.linspace(0.0, res["traj"].t[-1], 7))
+
+
+@pytest.mark.parametrize("bad", [dict(n_frames=1), dict(n_frames=10**4), dict(width=3)])
+def test_ortho_scrubber_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        rw.ortho_scrubber(**bad)

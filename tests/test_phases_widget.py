@@ -1,5 +1,6 @@
 """Tests for the chapter 4 explorer (rf.widgets.phases_explorer*): compute, static figure,
-builder, and the polar helper."""
+builder, and the kernel-free scrubber (rf.widgets.phases_scrubber). The polar helper is
+tested in test_plotting.py."""
 
 import matplotlib
 
@@ -7,8 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from scrubbing import frames_of, spy_on_scrub  # noqa: E402
 
 import reluflow as rf  # noqa: E402
+import reluflow.widgets as rw  # noqa: E402
 
 
 def test_compute_defaults_finds_four_phases():
@@ -33,17 +36,36 @@ def test_figure_and_overrides():
         rf.widgets.phases_explorer_figure(width=3)
 
 
-def test_polar_radius_is_log_norm():
-    net = rf.Network([1.0, -10.0], [[1.0, 0.0], [0.0, 10.0]])
-    fig, ax = rf.widgets.phases_polar(net, rf.datasets.two_point(1.0, 0.75), r_floor=0.0)
-    offsets = np.vstack([c.get_offsets() for c in ax.collections])
-    np.testing.assert_allclose(offsets[:, 1], np.log10([np.sqrt(2), np.sqrt(200)]))
-    np.testing.assert_allclose(offsets[:, 0], [0.0, np.pi / 2])
-    plt.close(fig)
-
-
 def test_builder_returns_widget():
     pytest.importorskip("ipywidgets")
     box = rf.widgets.phases_explorer()
     assert len(box.children) == 2
     plt.close("all")
+
+
+# ---------------------------------------------------------------- kernel-free scrubber
+
+
+def test_phases_scrubber_player_has_one_distinct_frame_each():
+    frames = frames_of(rw.phases_scrubber(n_frames=3))
+    assert len(frames) == 3 and len(set(frames)) == 3
+    assert not plt.get_fignums()
+
+
+def test_phases_scrubber_frames_cover_the_phases_in_log_time(monkeypatch):
+    calls = spy_on_scrub(monkeypatch, "_phases")
+    D = rw.PHASES_DEFAULTS
+    rw.phases_scrubber(n_frames=9)
+    ((values, _),) = calls
+    res = rw.phases_explorer_compute(D["delta"], D["p"], D["scale"], D["m"], D["seed"])
+    assert set(values) <= set(res["traj"].t) and values[-1] == res["traj"].t[-1]
+    assert values[0] >= res["predicted"].t1 / 20
+    # every detected phase is seen in at least one frame
+    for ph in res["phases"]:
+        assert any(ph.t_start <= v <= ph.t_end for v in values), ph.name
+
+
+@pytest.mark.parametrize("bad", [dict(n_frames=1), dict(n_frames=10**4), dict(width=3)])
+def test_phases_scrubber_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        rw.phases_scrubber(**bad)

@@ -1,4 +1,7 @@
-"""Tests for reluflow.plotting: returned (fig, ax), labels, log axes, what is drawn."""
+"""Tests for reluflow.plotting: returned (fig, ax), labels, log axes, what is drawn; the
+kernel-free slider player (scrub)."""
+
+import re
 
 import matplotlib
 
@@ -9,6 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from numpy.testing import assert_allclose, assert_array_equal
+from scrubbing import frames_of
 
 import reluflow as rf
 from reluflow.plotting import NEGATIVE, POSITIVE
@@ -156,3 +160,75 @@ def test_plot_alignment_function_marks_critical_points_and_neurons():
             rf.plotting.plot_alignment_function(np.eye(3), np.ones(3))
     finally:
         plt.close(fig)
+
+
+# ---------------------------------------------------------------- scrub (kernel-free sliders)
+
+
+def test_scrub_embeds_one_frame_per_value_in_order():
+    seen = []
+
+    def draw(fig, v):
+        seen.append(v)
+        ax = fig.subplots()
+        ax.plot([0.0, 1.0], [0.0, v])
+        ax.set_ylim(0, 3)
+
+    before = plt.get_fignums()
+    player = rf.plotting.scrub(draw, [1.0, 2.0, 3.0], label="time", fmt="{:.1f}", dpi=20)
+    assert seen == [1.0, 2.0, 3.0]
+    frames = frames_of(player)
+    assert len(frames) == 3 and len(set(frames)) == 3  # one distinct picture per value
+    assert '<div class="animation">' in player.data and 'class="anim-slider"' in player.data
+    assert plt.get_fignums() == before  # closed: no static copy below the player
+
+
+def test_scrub_needs_no_network():
+    player = rf.plotting.scrub(lambda fig, v: fig.subplots().plot([0, v]), [1, 2], dpi=20)
+    assert "font-awesome" not in player.data and "<link" not in player.data
+    assert 'class="fa' not in player.data  # the icons are text labels
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", player.data)
+    assert "first_frame()" in player.data and "|&lt;</button>" in player.data
+
+
+def test_scrub_caption_uses_label_and_format(monkeypatch):
+    titles = []
+    real = plt.Figure.suptitle
+    monkeypatch.setattr(plt.Figure, "suptitle", lambda fig, t, **kw: titles.append(t) or real(fig, t, **kw))
+    rf.plotting.scrub(lambda fig, v: fig.subplots(), [0.5, 12.25], label="t", fmt="{:.1f}", dpi=20)
+    assert titles == ["t = 0.5", "t = 12.2"]
+
+
+def test_scrub_rejects_empty_values():
+    with pytest.raises(ValueError, match="at least one frame"):
+        rf.plotting.scrub(lambda fig, v: None, [])
+    assert not plt.get_fignums()
+
+
+def test_scrub_refuses_a_player_over_the_size_cap(monkeypatch):
+    monkeypatch.setattr(rf.plotting, "SCRUB_MAX_BYTES", 10_000)
+    with pytest.raises(ValueError, match=r"over SCRUB_MAX_BYTES .* fewer frames or a lower dpi"):
+        rf.plotting.scrub(lambda fig, v: fig.subplots().plot(np.sin(v * np.arange(50))), [1, 2, 3], dpi=50)
+    assert not plt.get_fignums()
+
+
+# ---------------------------------------------------------------- phases_polar
+
+
+def test_phases_polar_radius_is_log_norm():
+    net = rf.Network([1.0, -10.0], [[1.0, 0.0], [0.0, 10.0]])
+    fig, ax = rf.plotting.phases_polar(net, rf.datasets.two_point(1.0, 0.75), r_floor=0.0)
+    offsets = np.vstack([c.get_offsets() for c in ax.collections])
+    assert_allclose(offsets[:, 1], np.log10([np.sqrt(2), np.sqrt(200)]))
+    assert_allclose(offsets[:, 0], [0.0, np.pi / 2])
+    assert ax.name == "polar" and ax.get_ylim()[1] == pytest.approx(np.log10(np.sqrt(200)) + 0.5)
+
+
+def test_phases_polar_fixed_outer_radius_and_data_rays():
+    net = rf.Network([1.0, 2.0], [[1.0, 1.0], [-1.0, 0.5]])
+    data = rf.datasets.two_point(1.0, 0.75)
+    fig, ax = rf.plotting.phases_polar(net, data, r_floor=-3.0, r_max=7.0)
+    assert ax.get_ylim() == (0.0, 7.0)
+    assert len(ax.get_lines()) == len(data.X)  # one ray per data point
+    _, ax2 = rf.plotting.phases_polar(net, data, show_data=False)
+    assert not ax2.get_lines()

@@ -1,4 +1,5 @@
-"""Tests for reluflow.widgets: the pure compute function and the slider explorer."""
+"""Tests for reluflow.widgets (chapters 1 and 2): the pure compute functions, the slider
+explorers and the kernel-free scrubbers."""
 
 import matplotlib
 
@@ -9,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scrubbing import frames_of, spy_on_scrub
 
 import reluflow as rf
 import reluflow.widgets as rw
@@ -28,13 +30,13 @@ def close_figures():
 def rendered(monkeypatch):
     """Record every trajectory the explorer draws (the real plot_flow still runs)."""
     calls = []
-    real = rw.plot_flow
+    real = rw._flow.plot_flow
 
     def spy(traj, *args, **kwargs):
         calls.append((traj, kwargs.get("title")))
         return real(traj, *args, **kwargs)
 
-    monkeypatch.setattr(rw, "plot_flow", spy)
+    monkeypatch.setattr(rw._flow, "plot_flow", spy)
     return calls
 
 
@@ -146,3 +148,55 @@ def test_ncf_explorer_builds_and_redraws():
     fig, ax = rf.widgets.ncf_explorer_figure(scale=1e-4)
     assert "1e-04" in ax.get_title()
     plt.close("all")
+
+
+# ---------------------------------------------------------------- kernel-free scrubbers
+
+
+def test_flow_scrubber_player_has_one_distinct_frame_each():
+    frames = frames_of(rw.flow_scrubber(n_frames=3))
+    assert len(frames) == 3 and len(set(frames)) == 3
+    assert not plt.get_fignums()
+
+
+def test_flow_scrubber_frames_are_log_spaced_snapshots_from_t_1(monkeypatch):
+    calls = spy_on_scrub(monkeypatch, "_flow")
+    rw.flow_scrubber(n_frames=12)
+    ((values, kwargs),) = calls
+    t = rw.flow_explorer_compute(
+        rf.datasets.orthogonal(D["y"]), D["loss"], D["t_end"], D["scale"], D["m"], 0
+    ).t
+    assert len(values) == 12 and set(values) <= set(t)
+    assert values[0] >= 1.0 and values[-1] == pytest.approx(D["t_end"])
+    ratios = np.diff(np.log(values))
+    assert_allclose(ratios, ratios.mean(), rtol=0.1)  # equal steps in log time
+    assert "time" in kwargs["label"]
+
+
+@pytest.mark.parametrize("bad", [dict(n_frames=1), dict(n_frames=10**4), dict(n_frames=2.5), dict(widht=3)])
+def test_flow_scrubber_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        rw.flow_scrubber(**bad)
+
+
+def test_ncf_scrubber_player_has_one_distinct_frame_each():
+    frames = frames_of(rw.ncf_scrubber(n_frames=3))
+    assert len(frames) == 3 and len(set(frames)) == 3
+
+
+def test_ncf_scrubber_runs_from_0_to_the_static_figure_time(monkeypatch):
+    calls = spy_on_scrub(monkeypatch, "_ncf")
+    N = rw.NCF_DEFAULTS
+    rw.ncf_scrubber(n_frames=5)
+    ((values, _),) = calls
+    res = rw.ncf_explorer_compute(N["angles"], N["norms"], N["labels"], N["scale"], N["m"], N["seed"])
+    assert_allclose(values, np.linspace(0.0, res["t_stop"], 5))
+    # the run behind the frames ends where the static figure's run ends
+    run = rw._ncf._ncf_run(N["angles"], N["norms"], N["labels"], N["scale"], N["m"], N["seed"], n_snapshots=5)
+    assert_allclose(run["traj"].final.W, res["net"].W, rtol=1e-3, atol=1e-3 * np.abs(res["net"].W).max())
+
+
+@pytest.mark.parametrize("bad", [dict(n_frames=1), dict(n_frames="3"), dict(scale=1e-3, seeds=2)])
+def test_ncf_scrubber_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        rw.ncf_scrubber(**bad)

@@ -5,6 +5,9 @@ Colours follow the Okabe-Ito colour-blind-safe palette; time axes are gradient-f
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -12,11 +15,14 @@ from .trajectory import Trajectory
 
 __all__ = [
     "PALETTE",
+    "SCRUB_MAX_BYTES",
+    "phases_polar",
     "plot_alignment_function",
     "plot_error_vs_cost",
     "plot_flow",
     "plot_loss",
     "plot_neuron_norms",
+    "scrub",
 ]
 
 #: Okabe-Ito palette (colour-blind safe).
@@ -136,3 +142,153 @@ def plot_alignment_function(X, rho, critical=(), net=None, ax=None, *, num: int 
         handles.append(plt.Line2D([], [], marker="o", ls="", alpha=0.45, color=POSITIVE, label="neurons"))
     ax.legend(handles=handles, frameon=False, fontsize="small", loc="best")
     return fig, ax
+
+
+def phases_polar(
+    net,
+    data,
+    ax=None,
+    *,
+    r_floor: float | None = None,
+    color=None,
+    label=None,
+    r_max: float | None = None,
+    show_data: bool = True,
+):
+    r"""Neuron directions on a polar axis: angle of :math:`w_j`, radius
+    :math:`\log_{10}\|(a_j, w_j)\| - r_{\rm floor}` (2-D inputs).
+
+    Filled circles for :math:`a_j > 0`, crosses for :math:`a_j < 0`; with ``show_data`` the
+    data directions of ``data`` (a :class:`~reluflow.Dataset`) as labelled grey rays. ``ax``
+    must be polar (created if None); ``r_floor`` defaults to the smallest log-norm minus 0.5,
+    ``r_max`` (the outer radius) to the largest radius drawn on ``ax`` plus 0.5. Radial grid
+    lines are two decades apart. Returns ``(fig, ax)``. Book: chapter 4, "Directions on the
+    circle".
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.0, 4.0), subplot_kw=dict(projection="polar"), layout="constrained")
+    fig = ax.figure
+    logn = np.log10(np.maximum(net.neuron_norms(), 1e-300))
+    r_floor = float(logn.min() - 0.5) if r_floor is None else r_floor
+    phi, r = np.arctan2(net.W[:, 1], net.W[:, 0]), np.maximum(logn - r_floor, 0.0)
+    pos = net.a > 0
+    ax.scatter(phi[pos], r[pos], s=14, marker="o", color=color or POSITIVE, label=label)
+    ax.scatter(phi[~pos], r[~pos], s=18, marker="x", color=color or NEGATIVE)
+    drawn = ax.get_ylim()[1] if ax.collections[:-2] else 0.0
+    top = r_max if r_max is not None else max(float(r.max()) + 0.5, drawn, 1.0)
+    ax.set_ylim(0.0, top)
+    ax.set_yticks(np.arange(2.0, top, 2.0))
+    ax.set_yticklabels([])
+    ax.set_xticks(np.radians([0, 90, 180, 270]))
+    ax.set_xticklabels([])
+    if show_data:
+        for x, name in zip(data.X, ("$x_+$", "$x_-$"), strict=False):
+            ang = np.arctan2(x[1], x[0])
+            ax.plot([ang, ang], [0, top], color="0.5", lw=1, ls="--")
+            ax.text(ang, 1.12 * top, name, ha="center", va="center", color="0.3")
+    return fig, ax
+
+
+#: Largest HTML :func:`scrub` returns (bytes): a book page must stay under 5 MB.
+SCRUB_MAX_BYTES = 3_000_000
+
+# matplotlib's player loads Font Awesome from a CDN for its button icons; the book works
+# offline, so the icons become short text labels.
+_FONT_AWESOME = re.compile(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*')
+_ICONS = {"minus": "&minus;", "fast-backward": "|&lt;", "step-backward": "&lt;|",
+          "play fa-flip-horizontal": "&lt;", "pause": "||", "play": "&gt;", "step-forward": "|&gt;",
+          "fast-forward": "&gt;|", "plus": "+"}  # fmt: skip
+_ICON = re.compile(r'<i class="fa fa-([a-z -]+)"></i>')
+
+
+def scrub(
+    draw: Callable,
+    values: Sequence,
+    *,
+    label: str = "t",
+    fmt: str = "{:.3g}",
+    figsize: tuple[float, float] = (8.0, 3.4),
+    dpi: float = 60,
+    interval: float = 250,
+):
+    r"""A kernel-free slider: one precomputed frame per value, in an HTML player.
+
+    Each frame is drawn by ``draw(fig, value)`` on a cleared figure (minor ticks are then
+    switched off: on log axes they dominate the rendering time), captioned
+    ``f"{label} = {fmt.format(value)}"`` and embedded as a PNG in the page, with
+    matplotlib's JavaScript player (``matplotlib.animation.HTMLWriter``, the writer of
+    ``FuncAnimation.to_jshtml``): a slider, step and play buttons. No kernel and no network are needed, so the static HTML book can be scrubbed
+    through gradient-flow time. Book: chapter 1, section "Explore".
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, value)`` draws one frame on the (empty) figure ``fig``.
+    values : sequence, length n_frames
+        The parameter of each frame, in order (for example gradient-flow times).
+    label : str
+        Name of the parameter in the frame caption.
+    fmt : str
+        Format of the value in the caption, e.g. ``"{:.3g}"``.
+    figsize : (float, float)
+        Figure size in inches.
+    dpi : float
+        Resolution of the frames; the page weight grows as ``dpi**2``. About 20 frames
+        of a two-panel figure at the default 60 dpi weigh 0.5 to 1 MB.
+    interval : float
+        Milliseconds between frames when playing.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The player (a ``div.animation`` with an ``input.anim-slider``), at most
+        :data:`SCRUB_MAX_BYTES` long. Its figure is closed, so no static copy is shown.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty, or the player would exceed :data:`SCRUB_MAX_BYTES`.
+
+    Examples
+    --------
+    >>> player = scrub(lambda fig, v: fig.subplots().plot([0, v]), [1.0, 2.0], dpi=20)
+    >>> player.data.count('class="anim-slider"'), "font-awesome" in player.data
+    (1, False)
+    """
+    import tempfile
+    from pathlib import Path
+
+    from IPython.display import HTML
+    from matplotlib.animation import HTMLWriter
+
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one frame value; got an empty sequence")
+    fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    # HTMLWriter is what FuncAnimation.to_jshtml uses; driven directly, each frame is drawn
+    # once (to_jshtml through FuncAnimation draws every frame three times).
+    # Its embed limit (MB) is raised above ours, so that the size check below reports it.
+    writer = HTMLWriter(fps=1000.0 / interval, embed_frames=True, default_mode="once",
+                        embed_limit=4 * SCRUB_MAX_BYTES / 2**20)  # fmt: skip
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "player.html")
+            with writer.saving(fig, str(path), dpi):
+                for value in values:
+                    fig.clear()
+                    draw(fig, value)
+                    for ax in fig.axes:
+                        ax.minorticks_off()  # on log axes they take half of the rendering time
+                    fig.suptitle(f"{label} = {fmt.format(value)}")
+                    writer.grab_frame()
+            text = path.read_text(encoding="utf-8")
+    finally:
+        plt.close(fig)
+    text = _ICON.sub(lambda m: _ICONS.get(m.group(1), ""), _FONT_AWESOME.sub("", text))
+    size = len(text.encode())
+    if size > SCRUB_MAX_BYTES:
+        raise ValueError(
+            f"the player of {len(values)} frames is {size / 1e6:.2f} MB, {(size - SCRUB_MAX_BYTES) / 1e6:.2f} MB "
+            f"over SCRUB_MAX_BYTES = {SCRUB_MAX_BYTES / 1e6:.1f} MB; use fewer frames or a lower dpi"
+        )
+    return HTML(text)

@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import booktoc
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -44,20 +44,8 @@ RENDER_TIMEOUT_MS = 30_000
 
 
 def toc_pages(toc: Path = TOC) -> list[str]:
-    """Document names in ``_toc.yml`` (jb-book format), in reading order."""
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
-    pages = [data["root"]]
-
-    def walk(entries):
-        for entry in entries or ():
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-
-    walk(data.get("chapters"))
-    for part in data.get("parts", ()):
-        walk(part.get("chapters"))
-    return [str(Path(p).with_suffix("")) for p in pages]
+    """Document names in ``_toc.yml``, in reading order (see booktoc.py)."""
+    return booktoc.toc_pages(toc)
 
 
 def chromium_path() -> str:
