@@ -6,25 +6,45 @@ after an accepted step, sign changes of pre-activations and sliding multipliers 
 [0, 1] are located on the dense output; the solver lands on the earliest one, handles all
 events within a tiny window together, solves each affected neuron's face problem and
 restarts in the new pattern.
+
+Cost notes (bench/solver.py, target T3): most steps of a kinked run end at an event, so the
+per-step bookkeeping is kept to a few whole-array numpy operations: the violation test
+reuses ``W X^T`` from the last stage's field evaluation, the dense output is formed only
+where it is needed (weights ``_P @ (x, x^2, x^3, x^4)`` against the stages), the earliest
+crossing is bracketed on a grid for all flagged pairs at once and only one root is refined
+(in scalar arithmetic), group membership is a sign test at the end of the group window,
+switches are logged as arrays, and the field is evaluated at a landing (for the sliding
+multipliers there) only when some pair is sliding. Floating-point warnings are silenced
+once for the whole run by the caller (overflow is detected and reported, not warned about).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._field import FACE_TOL, PatternField, solve_faces
+from .trajectory import SWITCH_DTYPE
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (as in scipy's RK45).
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1])
 _A = [
-    [],
-    [1 / 5],
-    [3 / 40, 9 / 40],
-    [44 / 45, -56 / 15, 32 / 9],
-    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
-    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+    np.array(row)
+    for row in (
+        [],
+        [1 / 5],
+        [3 / 40, 9 / 40],
+        [44 / 45, -56 / 15, 32 / 9],
+        [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+        [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+    )
 ]
 _B = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
+_AM = np.zeros((7, 6))  # rows 1-5: the stages' coefficients; row 6: the weights _B
+for _s in range(1, 6):
+    _AM[_s, :_s] = _A[_s]
+_AM[6] = _B
 _E = np.array([-71 / 57600, 0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
 _P = np.array(
     [
@@ -37,6 +57,7 @@ _P = np.array(
         [0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423],
     ]
 )
+_PT = np.ascontiguousarray(_P.T)
 
 #: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
 #: pre-activation is not yet counted as having changed sign.
@@ -47,6 +68,7 @@ GROUP_WINDOW = 1e-9
 ALPHA_GROUP = 1e-8
 #: Number of consecutive event landings without progress in time that counts as a stall.
 MAX_STALL = 200
+_KINDS = np.array(["off", "on", "slide"])
 
 
 #: Coarse grid on [0, 1] used to bracket the roots of pre-activation quartics.
@@ -76,6 +98,36 @@ def _rtsafe(c, lo, hi, iters: int = 40):
     return x
 
 
+def _rtsafe1(c0, c1, c2, c3, c4, lo, hi, iters: int = 40):
+    """Scalar version of :func:`_rtsafe` (Python floats: far cheaper for one root)."""
+    x = 0.5 * (lo + hi)
+    for _ in range(iters):
+        gx = c0 + x * (c1 + x * (c2 + x * (c3 + x * c4)))
+        dg = c1 + x * (2 * c2 + x * (3 * c3 + x * 4 * c4))
+        if gx > 0:
+            hi = x
+        else:
+            lo = x
+        newton = x - gx / dg if dg != 0 else math.nan
+        x_new = newton if lo <= newton <= hi else 0.5 * (lo + hi)
+        if abs(x_new - x) <= 1e-13 or hi - lo <= 1e-12:
+            return x_new
+        x = x_new
+    return x
+
+
+def _powers(x):
+    """(1, x, x^2, x^3, x^4): ``_powers(x) @ coef`` evaluates the quartics in the columns of coef."""
+    x2 = x * x
+    return np.array([1.0, x, x2, x2 * x, x2 * x2])
+
+
+def _weights(x):
+    """Dense-output weights on the 7 stages at the fraction x of the step."""
+    x2 = x * x
+    return _P @ np.array([x, x2, x2 * x, x2 * x2])
+
+
 class AdaptiveSolver:
     """State and bookkeeping of one adaptive run; see :func:`reluflow.gradient_flow`."""
 
@@ -87,18 +139,36 @@ class AdaptiveSolver:
         self.y = np.concatenate([a0, W0.ravel()])
         self.t = 0.0
         self.nsteps = self.nrejected = self.event_groups = 0
-        self.switches: list[tuple] = []
+        self._stall = 0
+        self._sw: list[tuple] = []  # switch log: chunks (t, neurons, points, codes)
         n = data.n
+        xn = self.field.xn
+        self._inv_xn = np.divide(1.0, xn, out=np.zeros_like(xn), where=xn > 0)
+        self._inv_xn2 = 2.0 * self._inv_xn
+        self._all_xpos = bool(np.all(xn > 0))
         self.slide_start = np.full((self.m, n), np.nan)
         self.sliding_time = 0.0
         self.sliding_entries = 0
         P = W0 @ data.X.T
         S, slide = P > 0, np.zeros_like(P, dtype=bool)
-        self.field.set_pattern(S, slide)
-        near = self._near_face(self.y)
-        if near.any():
-            self._handle(self.y, near, np.zeros(self.m, bool))
+        self._set_pattern(S, slide)
+        near = self._near_face(self.y, P, np.arange(self.m))
+        r = near.any(axis=1).nonzero()[0]
+        if r.size:  # (the pattern is updated; the state keeps its unsnapped values)
+            self._handle(self.y, r, near[r], None)
         self.k0, self.alpha0 = self.field(self.y, self.m)
+
+    @property
+    def switches(self) -> np.ndarray:
+        """The switch log as an array of :data:`SWITCH_DTYPE`."""
+        if not self._sw:
+            return np.zeros(0, SWITCH_DTYPE)
+        out = np.empty(sum(c[1].size for c in self._sw), SWITCH_DTYPE)
+        out["t"] = np.concatenate([np.full(c[1].size, c[0]) for c in self._sw])
+        out["neuron"] = np.concatenate([c[1] for c in self._sw])
+        out["point"] = np.concatenate([c[2] for c in self._sw])
+        out["kind"] = _KINDS[np.concatenate([c[3] for c in self._sw])]
+        return out
 
     def initial_step(self, t_end) -> None:
         """Starting step size (the heuristic of Hairer, Norsett & Wanner, as in scipy)."""
@@ -110,7 +180,7 @@ class AdaptiveSolver:
             d0 = np.sqrt(np.mean((self.y / scale) ** 2))
             d1 = np.sqrt(np.mean((self.k0 / scale) ** 2))
             h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-            k1, _ = self.field(self.y + h0 * self.k0, self.m)
+            k1, _ = self.field(self.y + h0 * self.k0, self.m, False)
             d2 = np.sqrt(np.mean(((k1 - self.k0) / scale) ** 2)) / h0
             h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
         h = min(100 * h0, h1, t_end)
@@ -120,42 +190,53 @@ class AdaptiveSolver:
     def _W(self, y):
         return y[self.m :].reshape(self.m, self.d)
 
-    def _tau(self, W):
-        return BAND * np.linalg.norm(W, axis=1)[:, None] * self.field.xn[None, :]
+    def _set_pattern(self, S, slide) -> None:
+        """Freeze a pattern in the field and precompute the signed, scaled violation test:
+        pair (j, i) has left its band when P_ji * _viol[j, i] > BAND ||w_j||."""
+        self.field.set_pattern(S, slide)
+        viol = self._inv_xn - self._inv_xn2 * self.field.Sf
+        if self.field.nfaces:
+            viol *= ~slide
+        self._viol = viol
 
-    def _near_face(self, y):
-        """Pairs (outside the sliding set) within the band of their face."""
-        W = self._W(y)
-        tau = self._tau(W)
-        return (np.abs(W @ self.field.XT) <= tau) & (tau > 0) & ~self.field.slide
+    def _wnorm(self, W):
+        return np.sqrt(np.einsum("ij,ij->i", W, W))
 
-    def _violations(self, y):
-        """Pairs whose sign left the band on the wrong side of their frozen state."""
-        W = self._W(y)
-        P, tau = W @ self.field.XT, self._tau(W)
-        S, sl = self.field.S, self.field.slide
-        return ~sl & ((S & (P < -tau)) | (~S & (P > tau)))
-
-    def _alpha_bad(self, alpha):
-        return (alpha < 0) | (alpha > 1) | ~np.isfinite(alpha)
+    def _near_face(self, y, P, r):
+        """Pairs (outside the sliding set) within the band of their face, for the neurons
+        ``r`` (index array): shape (r.size, n)."""
+        wn = self._wnorm(self._W(y)[r])
+        near = np.abs(P[r]) * self._inv_xn <= (BAND * wn)[:, None]
+        near &= ~self.field.slide[r]
+        if not self._all_xpos:
+            near &= self._inv_xn > 0
+        if not wn.all():
+            near &= (wn > 0)[:, None]
+        return near
 
     # ---------------------------------------------------------------- one step
     def _try_step(self, h):
-        K = np.empty((7, self.y.size))
+        y, m, field = self.y, self.m, self.field
+        hA = h * _AM
+        K = np.empty((7, y.size))
         K[0] = self.k0
+        ys = np.empty(y.size)
         for s in range(1, 6):
-            dy = np.dot(_A[s], K[:s]) * h
-            K[s], _ = self.field(self.y + dy, self.m)
-        y_new = self.y + h * np.dot(_B, K[:6])
-        K[6], alpha_new = self.field(y_new, self.m)
-        scale = self.atol + np.maximum(np.abs(self.y), np.abs(y_new)) * self.rtol
-        err = np.sqrt(np.mean((h * np.dot(_E, K) / scale) ** 2))
+            np.dot(hA[s, :s], K[:s], out=ys)
+            ys += y
+            field(ys, m, False, K[s])
+        y_new = np.dot(hA[6, :6], K[:6])
+        y_new += y
+        _, alpha_new = field(y_new, m, True, K[6])
+        scale = self.atol + self.rtol * np.maximum(np.abs(y), np.abs(y_new))
+        e = (_E @ K) / scale
+        err = h * math.sqrt(float(e @ e) / e.size)
         return y_new, K, alpha_new, err
 
     def step(self, t_end) -> str | None:
         """Advance by one accepted step (possibly cut at an event). Returns an error
         message on failure, else None."""
-        if not np.all(np.isfinite(self.k0)):
+        if not np.isfinite(self.k0).all():
             return (
                 f"the gradient is not finite at t = {self.t:.6g} (the loss or its residuals "
                 "overflowed; for the exponential loss, margins below -709 overflow)"
@@ -163,80 +244,107 @@ class AdaptiveSolver:
         h = min(self.h, t_end - self.t)
         if not h > 0:
             return f"step size is {h!r} at t = {self.t:.6g}; the field is not finite or degenerate"
-        while True:
-            with np.errstate(over="ignore", invalid="ignore"):
-                y_new, K, alpha_new, err = self._try_step(h)
-            if not (np.all(np.isfinite(y_new)) and np.isfinite(err)):
-                err = np.inf
+        while True:  # (floating-point warnings are silenced for the whole run by the caller)
+            y_new, K, alpha_new, err = self._try_step(h)
+            if not (np.isfinite(y_new).all() and math.isfinite(err)):
+                err = math.inf
             if err <= 1.0:
                 break
             self.nrejected += 1
-            h *= max(0.2, 0.9 * err**-0.2) if np.isfinite(err) else 0.2
+            h *= max(0.2, 0.9 * err**-0.2) if math.isfinite(err) else 0.2
             if h < 1e-14 * max(1.0, abs(self.t)):
                 return f"step size underflow (h = {h:.3g}) at t = {self.t:.6g}; the field is not finite or too stiff"
         self.nsteps += 1
         self.h = h * (min(10.0, 0.9 * err**-0.2) if err > 0 else 10.0)
-        Q = K.T @ _P
-        pair_flags = self._violations(y_new)
-        alpha_flags = self._alpha_bad(alpha_new)
-        if not pair_flags.any() and not alpha_flags.any():
-            self._advance(h, Q, y_new, K[6], alpha_new)
+        # pairs whose sign left the band on the wrong side of their frozen state (P at y_new
+        # is left in the field by the last stage)
+        W_new = self._W(y_new)
+        pair_flags = self.field.P * self._viol > (BAND * self._wnorm(W_new))[:, None]
+        any_pair = np.count_nonzero(pair_flags) > 0
+        alpha_flags = None
+        if alpha_new.size and not (alpha_new.min() >= 0 and alpha_new.max() <= 1):  # (or NaN)
+            alpha_flags = ~((alpha_new >= 0) & (alpha_new <= 1))
+        if not any_pair and alpha_flags is None:
+            self._advance(h, K, y_new, alpha_new)
             return None
-        x_star, pairs = self._locate_pairs(h, Q, pair_flags)
-        if alpha_flags.any():
-            x_star = self._locate_alpha(h, Q, x_star, alpha_flags)
-        return self._land(h, Q, x_star, pairs)
+        x_star, loc = self._locate_pairs(h, K, pair_flags) if any_pair else (1.0, None)
+        if alpha_flags is not None:
+            x_star = self._locate_alpha(h, K, x_star, alpha_flags)
+        return self._land(h, K, x_star, loc)
 
-    def _dense(self, h, Q, x):
-        return self.y + h * (Q @ (x ** np.arange(1, 5)))
+    def _dense(self, h, K, x):
+        return self.y + h * (_weights(x) @ K)
 
-    def _advance(self, h, Q, y_new, k_new, alpha_new):
-        self.rec.add_interval(self.t, self.t + h, lambda x: self._dense(h, Q, x), h)
+    def _advance(self, h, K, y_new, alpha_new):
+        y0 = self.y
+        self.rec.add_interval(self.t, self.t + h, lambda x: y0 + h * (_weights(x) @ K), h)
         self.t += h
         self.y = self._project(y_new)
-        self.k0, self.alpha0 = k_new, alpha_new
+        self.k0, self.alpha0 = K[6], alpha_new  # first same as last
         self.rec.add_point(self.t, self.y)
 
     # ---------------------------------------------------------------- events
-    def _locate_pairs(self, h, Q, flags):
-        """Earliest crossing among flagged pairs on the dense output (a quartic in x),
-        by a vectorized Illinois iteration; returns (x*, list of (j, i, x_root))."""
-        jj, ii = np.nonzero(flags)
-        if jj.size == 0:
-            return 1.0, []
-        X = self.field.X
-        W0 = self._W(self.y)
-        QW = Q[self.m :].reshape(self.m, self.d, 4)
-        p0 = np.einsum("ed,ed->e", W0[jj], X[ii])
-        c = h * np.einsum("edk,ed->ke", QW[jj], X[ii])
-        tau = BAND * np.linalg.norm(W0[jj], axis=1) * self.field.xn[ii]
-        on = self.field.S[jj, ii]
-        thr = np.where(on, np.where(p0 >= 0, 0.0, -tau), np.where(p0 <= 0, 0.0, tau))
-        sgn = np.where(on, -1.0, 1.0)  # violation: g = sgn * (p - thr) > 0
-
-        coef = sgn * np.vstack([p0 - thr, c])  # g(x) = sgn * (p(x) - thr), g(0) <= 0 < g(1)
-        coef[0] = np.minimum(coef[0], 0.0)
+    def _locate_pairs(self, h, K, flags):
+        """Earliest crossing among flagged pairs on the dense output (a quartic in x):
+        all are bracketed on a coarse grid, the earliest root is refined by safeguarded
+        Newton. Returns (x*, (jj, ii, coef)) with the flagged pairs and their quartics
+        g = coef[0] + ... + coef[4] x^4, g(0) <= 0, violation where g > 0."""
+        m, d = self.m, self.d
+        n = self.field.n
+        idx = flags.ravel().nonzero()[0]
+        jj = idx // n
+        ii = idx - jj * n
+        # w_j(x) = w_j + h * sum_k x^k (K^T _P)_jk: start and dense-output coefficients
+        # of every weight in one (m, d, 5) array, then <., x_i> for the flagged pairs
+        Z = np.empty((m * d, 5))
+        Z[:, 0] = self.y[m:]
+        Z[:, 1:] = K[:, m:].T @ _P
+        pc = np.einsum("edk,ed->ke", Z.reshape(m, d, 5)[jj], self.field.X[ii])
+        sgn = 1.0 - 2.0 * self.field.Sf[jj, ii]  # on: -1, off: +1
+        # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
+        # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side
+        coef = pc
+        u = coef[0]
+        u *= sgn
+        inside = u > 0
+        if np.count_nonzero(inside):
+            tau = (BAND * self._wnorm(self._W(self.y)))[jj] * self.field.xn[ii]
+            coef[0] = np.minimum(u - tau * inside, 0.0)  # g(0) <= 0 < g(1)
+        coef[1:] *= sgn * h
         # Bracket every root on a coarse grid; only pairs whose first crossing lies in the
-        # earliest cell can hold the earliest event, so only they are refined.
-        first = np.argmax(coef.T @ _GRID_POWERS > 0, axis=1)
-        cand = np.flatnonzero(first == first.min())
-        k = first.min()
-        x_root = _rtsafe(coef[:, cand], np.full(cand.size, _GRID[k - 1]), np.full(cand.size, _GRID[k]))
-        return float(x_root.min()), list(
-            zip(jj[cand].tolist(), ii[cand].tolist(), x_root.tolist(), strict=True)
-        )
+        # earliest cell can hold the earliest event. Refine the one that linear
+        # interpolation puts first, then make sure no other crossed before it.
+        G = coef.T @ _GRID_POWERS
+        pos = G > 0  # (column 0 never: g(0) <= 0)
+        cells = pos.any(axis=0)
+        k = int(np.argmax(cells))
+        if k == 0:  # no grid point above 0
+            return 1.0, (jj, ii, coef)
+        cand = pos[:, k].nonzero()[0]
+        lo, hi = float(_GRID[k - 1]), float(_GRID[k])
+        if cand.size == 1:
+            return _rtsafe1(*coef[:, cand[0]].tolist(), lo, hi), (jj, ii, coef)
+        c = coef[:, cand]
+        gl, gh = G[cand, k - 1], G[cand, k]
+        best = int(np.argmin(gl / (gl - gh)))  # first by linear interpolation
+        x = _rtsafe1(*c[:, best].tolist(), lo, hi)
+        for _ in range(20):
+            below = _powers(x - 1e-12) @ c
+            if not (below > 0).any():
+                break
+            best = int(np.argmax(below))
+            x = _rtsafe1(*c[:, best].tolist(), lo, x - 1e-12)
+        else:
+            x = float(_rtsafe(c, np.full(cand.size, lo), np.full(cand.size, hi)).min())
+        return x, (jj, ii, coef)
 
-    def _alpha_at(self, h, Q, x):
-        y = self._dense(h, Q, x)
-        _, alpha = self.field(y, self.m)
-        return alpha
-
-    def _locate_alpha(self, h, Q, x_hi, flags):
+    def _locate_alpha(self, h, K, x_hi, flags):
         """Earliest time in (0, x_hi] at which a flagged multiplier leaves [0, 1]:
         Illinois (safeguarded secant) on phi = min(alpha, 1 - alpha) over flagged faces."""
 
         def phi(x):
-            al = self._alpha_at(h, Q, x)[flags]
+            _, alpha = self.field(self._dense(h, K, x), self.m)
+            al = alpha[flags]
             al = np.where(np.isfinite(al), al, -1.0)
             return float(np.min(np.minimum(al, 1.0 - al)))
 
@@ -268,74 +376,80 @@ class AdaptiveSolver:
                 side = 1
         return hi
 
-    def _land(self, h, Q, x_star, pairs) -> str | None:
+    def _land(self, h, K, x_star, loc) -> str | None:
         """Move to the event time and handle every event of the group."""
+        F, m = self.field, self.m
         t_star = self.t + x_star * h
-        self.rec.add_interval(self.t, t_star, lambda x: self._dense(h, Q, x), h)
-        y = self._dense(h, Q, x_star)
-        group = np.zeros_like(self.field.S)
-        for j, i, x in pairs:
-            if x <= x_star + GROUP_WINDOW:
-                group[j, i] = True
-        _, alpha = self.field(y, self.m)
-        nbad = self._near_boundary(alpha)
+        y0 = self.y
+        self.rec.add_interval(self.t, t_star, lambda x: y0 + h * (_weights(x) @ K), h)
+        y = self._dense(h, K, x_star)
+        group = np.zeros((m, F.n), bool)
+        if loc is not None:
+            jj, ii, coef = loc
+            hit = _powers(x_star + GROUP_WINDOW) @ coef > 0
+            group[jj[hit], ii[hit]] = True
+        if F.nfaces:
+            # the old pattern's multipliers at the landing: which slides end here
+            _, alpha = F(y, m)
+            P, rho = F.P, F.rho
+            rows = group.any(axis=1) | self._near_boundary(alpha)
+        else:
+            P, rho = self._W(y) @ F.XT, None
+            rows = group.any(axis=1)
         progress = t_star > self.t + 1e-12 * max(1.0, abs(self.t))
         self.t = t_star
         self.event_groups += 1
-        self._stall = 0 if progress else getattr(self, "_stall", 0) + 1
+        self._stall = 0 if progress else self._stall + 1
         if self._stall > MAX_STALL:
             return (
                 f"stalled at t = {self.t:.6g}: {MAX_STALL} activation events without progress "
                 "in time (Zeno-like chattering at an activation boundary)"
             )
-        rows = group.any(axis=1) | nbad  # other faces matter only for neurons with an event
-        self.y = self._handle(y, group | (self._near_face(y) & rows[:, None]), nbad)
-        self.k0, self.alpha0 = self.field(self.y, self.m)
+        # other faces matter only for neurons with an event
+        r = rows.nonzero()[0]
+        self.y = self._handle(y, r, group[r] | self._near_face(y, P, r), rho)
+        self.k0, self.alpha0 = F(self.y, m)
         self.rec.add_point(self.t, self.y)
         return None
 
     def _near_boundary(self, alpha):
         """Neurons whose sliding multiplier is at (or past) 0 or 1."""
-        near = (alpha < ALPHA_GROUP) | (alpha > 1 - ALPHA_GROUP) | ~np.isfinite(alpha)
-        owners = np.concatenate(
-            [
-                self.field.j1,
-                np.concatenate(
-                    [np.full(K.size, j) for j, K in self.field.multi.items()] or [np.zeros(0, int)]
-                ),
-            ]
-        )
+        near = ~((alpha >= ALPHA_GROUP) & (alpha <= 1 - ALPHA_GROUP))
         out = np.zeros(self.m, bool)
-        out[owners[near].astype(int)] = True
+        out[self.field.owners[near]] = True
         return out
 
-    def _handle(self, y, pairs, neurons):
-        """Snap affected neurons onto their faces and solve their face problems."""
+    def _handle(self, y, r, pairs, rho):
+        """Snap the neurons ``r`` onto their faces (their event pairs ``pairs``, shape
+        (r.size, n), and sliding faces) and solve their face problems."""
         F = self.field
         S, slide = F.S.copy(), F.slide.copy()
         W = self._W(y).copy()
         a = y[: self.m]
-        rho = F.residuals(a, W)
-        cand = (pairs | slide) & (F.xn > 0)[None, :]
-        count = np.where(pairs.any(axis=1) | neurons, cand.sum(axis=1), 0)
-        single = np.flatnonzero(count == 1)
-        if single.size:
-            self._handle_single(single, np.argmax(cand[single], axis=1), W, a, rho, S, slide)
-        for j in np.flatnonzero(count > 1):
-            K = np.flatnonzero(cand[j])
-            XK = F.X[K]
-            W[j] -= XK.T @ np.linalg.lstsq(XK @ XK.T, XK @ W[j], rcond=None)[0]
+        if rho is None:
+            rho = F.residuals(a, W)
+        cand = pairs | slide[r]
+        if not self._all_xpos:
+            cand &= (F.xn > 0)[None, :]
+        count = cand.sum(axis=1)
+        one = count == 1
+        if one.any():
+            self._handle_single(r[one], np.argmax(cand[one], axis=1), W, a, rho, S, slide)
+        for e in (count > 1).nonzero()[0]:
+            j, K = r[e], cand[e].nonzero()[0]
+            W[j] = F.project_onto(K, W[j])
             on = S[j].copy()
             on[K] = False
-            D = (on * rho) @ F.X
-            q, M = XK @ D, F.gram[np.ix_(K, K)] * rho[K][None, :]
-            scale = np.abs(F.gram[K] * rho[None, :]).sum(axis=1) + 1e-300
+            gK = F.gram[K]
+            q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
+            scale = np.abs(gK) @ np.abs(rho) + 1e-300
             sol = solve_faces(q, M, 1.0 if a[j] >= 0 else -1.0, scale)
             codes = sol[1] if sol is not None else np.zeros(K.size, int)
-            self._record(j, K, S[j, K], slide[j, K], codes)
+            old = np.where(slide[j, K], 2, S[j, K].astype(int))
+            self._record(np.full(K.size, j), K, old, codes)
             S[j, K] = codes == 1
             slide[j, K] = codes == 2
-        F.set_pattern(S, slide)
+        self._set_pattern(S, slide)
         y = y.copy()
         y[self.m :] = W.ravel()
         return y
@@ -344,53 +458,49 @@ class AdaptiveSolver:
         """Vectorized face problem for neurons with one candidate face each: the same
         case order as :func:`solve_faces` (off, then on, then slide)."""
         F = self.field
-        x = F.X[k]
-        W[j] -= (np.einsum("ed,ed->e", W[j], x) / F.xn2[k])[:, None] * x
-        on = S[j].copy()
+        x, xn2 = F.X[k], F.xn2[k]
+        Wj = W[j]
+        W[j] = Wj - (np.einsum("ed,ed->e", Wj, x) / xn2)[:, None] * x
+        on = S[j]
         on[np.arange(j.size), k] = False
-        q = np.einsum("ed,ed->e", (on * rho) @ F.X, x)
-        M = rho[k] * F.xn2[k]
+        gk = F.gram[k]
+        q = np.einsum("ei,ei->e", on * rho, gk)  # <D_j without the face's term, x_k>
+        M = rho[k] * xn2
         s = np.where(a[j] >= 0, 1.0, -1.0)
-        tol = FACE_TOL * (np.abs(F.gram[k] * rho[None, :]).sum(axis=1) + 1e-300)
+        tol = FACE_TOL * (np.abs(gk) @ np.abs(rho) + 1e-300)
         # off if <w, x> would decrease without the face's term; on if it would increase with
         # it; otherwise both one-sided fields point into the face, and
         # alpha = -q / M lies in (0, 1): slide.
         codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
-        old = np.where(slide[j, k], 2, S[j, k].astype(int))
-        for e in np.flatnonzero(codes != old):
-            self._record(
-                j[e], k[e : e + 1], S[j[e], k[e : e + 1]], slide[j[e], k[e : e + 1]], codes[e : e + 1]
-            )
+        old = S[j, k] + 2 * slide[j, k]  # (a sliding pair is never on)
+        self._record(j, k, old, codes)
         S[j, k] = codes == 1
         slide[j, k] = codes == 2
 
-    def _record(self, j, K, was_on, was_slide, codes):
-        for i, on, sl, c in zip(K, was_on, was_slide, codes, strict=False):
-            old = 2 if sl else int(on)
-            if old == c:
-                continue
-            self.switches.append((self.t, int(j), int(i), ("off", "on", "slide")[c]))
-            if c == 2:
-                self.slide_start[j, i] = self.t
-                self.sliding_entries += 1
-            elif old == 2:
-                self.sliding_time += self.t - self.slide_start[j, i]
-                self.slide_start[j, i] = np.nan
+    def _record(self, j, k, old, codes):
+        """Log the pairs whose state changed (arrays of neurons, points, old and new codes)."""
+        ch = (old != codes).nonzero()[0]
+        if not ch.size:
+            return
+        j, k, old, codes = j[ch], k[ch], old[ch], codes[ch]
+        self._sw.append((self.t, j, k, codes))
+        if not np.count_nonzero((old == 2) | (codes == 2)):
+            return
+        enter = codes == 2
+        if enter.any():
+            self.slide_start[j[enter], k[enter]] = self.t
+            self.sliding_entries += int(enter.sum())
+        leave = (old == 2) & ~enter
+        if leave.any():
+            self.sliding_time += float(np.sum(self.t - self.slide_start[j[leave], k[leave]]))
+            self.slide_start[j[leave], k[leave]] = np.nan
 
     def _project(self, y):
         """Project sliding neurons back onto their faces (removes drift)."""
-        F = self.field
-        if not F.j1.size and not F.multi:
+        if not self.field.nfaces:
             return y
-        W = self._W(y).copy()
-        if F.j1.size:
-            x = F.X[F.k1]
-            W[F.j1] -= (np.einsum("jd,jd->j", W[F.j1], x) / F.xn2[F.k1])[:, None] * x
-        for j, K in F.multi.items():
-            XK = F.X[K]
-            W[j] -= XK.T @ np.linalg.lstsq(XK @ XK.T, XK @ W[j], rcond=None)[0]
         y = y.copy()
-        y[self.m :] = W.ravel()
+        self.field.project(self._W(y))
         return y
 
     def close(self):

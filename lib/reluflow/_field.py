@@ -9,6 +9,11 @@ fields that keeps w_j on every face:
     adot_j = sum_{i on} rho_i <w_j, x_i>,   wdot_j = a_j (D_j + sum_{k in K} alpha_k rho_k x_k),
 
 with D_j = sum_{i on} rho_i x_i and alpha solving  sum_l rho_l <x_l, x_k> alpha_l = -<D_j, x_k>.
+Equivalently, D_j is replaced by its orthogonal projection Pi_j D_j onto the faces' common
+tangent space, and rho_k alpha_k = -(G_K^{-1} X_K D_j)_k with G_K the Gram matrix of the
+faces. Pi_j and G_K^{-1} X_K depend on the pattern only, so :meth:`PatternField.set_pattern`
+precomputes them (stacked over all sliding neurons) and an evaluation costs a few batched
+products whatever the number of faces.
 """
 
 from __future__ import annotations
@@ -21,10 +26,21 @@ import numpy as np
 FACE_TOL = 1e-9
 #: Largest number of simultaneous faces of one neuron solved by enumeration (3**K cases).
 MAX_FACES = 6
+#: Largest input dimension for which the sliding projections are stored as d x d matrices.
+SMALL_D = 16
+#: Largest (sliding neurons x d) for which they are one dense matrix (see ``_dense_maps``).
+MAX_DENSE_MAP = 400
 
 
 class PatternField:
-    """Right-hand side of the flow for a frozen (pattern, sliding set)."""
+    """Right-hand side of the flow for a frozen (pattern, sliding set).
+
+    After :meth:`set_pattern`, the sliding faces are listed in a fixed order: ``owners[f]``
+    is the neuron and ``faces[f]`` the point of face ``f`` (single-face neurons first, in
+    the order of ``j1``, then the neurons with several faces); multipliers returned by
+    :meth:`__call__` follow that order. Each evaluation leaves ``P = W X^T`` and the
+    residual weights ``rho`` of the evaluated state in ``self.P`` and ``self.rho``.
+    """
 
     def __init__(self, X: np.ndarray, data, loss) -> None:
         self.X, self.data, self.loss = X, data, loss
@@ -34,58 +50,175 @@ class PatternField:
         self.xn = np.sqrt(self.xn2)
         self.n, self.d = X.shape
         self.nfev = 0
+        self._labels, self._weights, self._residual = data.y, data.weights, loss._residual
+        self.P = self.rho = None
+        self._cache: dict = {}
 
     def set_pattern(self, S: np.ndarray, slide: np.ndarray) -> None:
-        """Freeze the on-set ``S`` and the sliding set ``slide`` (both (m, n) bool)."""
+        """Freeze the on-set ``S`` and the sliding set ``slide`` (both (m, n) bool).
+        The per-face quantities are recomputed only when ``slide`` changed (always when the
+        same array object is passed again, since it may have been modified in place)."""
         self.S = S
         self.Sf = S.astype(float)
+        old = getattr(self, "slide", None)
         self.slide = slide
-        count = slide.sum(axis=1)
-        self.j1 = np.flatnonzero(count == 1)
-        self.k1 = np.argmax(slide[self.j1], axis=1) if self.j1.size else np.zeros(0, int)
-        self.x1, self.xn2_1 = self.X[self.k1], self.xn2[self.k1]
-        self.multi = {int(j): np.flatnonzero(slide[j]) for j in np.flatnonzero(count > 1)}
+        if old is None or old is slide or old.shape != slide.shape or (old != slide).any():
+            self._faces(slide)
+
+    @property
+    def multi(self) -> dict:
+        """Neurons with several sliding faces: {j: their points}."""
+        return {int(j): np.flatnonzero(self.slide[j]) for j in np.flatnonzero(self.slide.sum(axis=1) > 1)}
+
+    def _faces(self, slide: np.ndarray) -> None:
+        """Per-face rows for the sliding set: ``B`` (alpha_f = -<B_f, D_owner> / rho_face;
+        infinite for dependent faces), ``Bd`` (the projection D_j -= sum_f <Bd_f, D_j> x_f;
+        zero for dependent faces, whose D is left alone) and ``Bp`` (the least-squares
+        projection of a state onto its faces, w_j -= sum_f <x_f, w_j> Bp_f). For small d,
+        also the stacked projectors ``Pi`` of the sliding neurons ``js`` and, for a moderate
+        number of them, one block-diagonal matrix for all of them (see :meth:`_dense_maps`)."""
+        X, d = self.X, self.d
+        small = d <= SMALL_D
+        rows, cols = np.nonzero(slide)
+        count = np.bincount(rows, minlength=slide.shape[0])
+        one = count[rows] == 1
+        self.j1, self.k1 = rows[one], cols[one]
+        self.x1, self.xn2_1 = X[self.k1], self.xn2[self.k1]
+        B1 = self.x1 / self.xn2_1[:, None]
+        slot = np.arange(self.j1.size)
+        if small:
+            Pi1 = np.eye(d) - self.x1[:, :, None] * B1[:, None, :]
+        if one.all():
+            self.js, self.owners, self.faces = self.j1, self.j1, self.k1
+            self.B = self.Bd = self.Bp = B1
+            if small:
+                self.Pi = self.Pi_proj = Pi1
+        else:
+            jm = np.flatnonzero(count > 1)
+            Ks = np.split(cols[~one], np.cumsum(count[jm])[:-1])
+            entries = [self._multi_entry(K) for K in Ks]
+            self.js = np.concatenate([self.j1, jm])
+            self.owners = np.concatenate([self.j1, rows[~one]])
+            self.faces = np.concatenate([self.k1, cols[~one]])
+            self.B = np.concatenate([B1] + [e[0] for e in entries])
+            self.Bd = np.concatenate([B1] + [e[1] for e in entries])
+            self.Bp = np.concatenate([B1] + [e[2] for e in entries])
+            slot = np.concatenate([slot, self.j1.size + np.repeat(np.arange(jm.size), count[jm])])
+            if small:
+                self.Pi = np.concatenate([Pi1, np.stack([e[3] for e in entries])])
+                self.Pi_proj = np.concatenate([Pi1, np.stack([e[4] for e in entries])])
+        self.nfaces = self.faces.size
+        self.Xf = X[self.faces]
+        self._T = None
+        if not (small and self.nfaces):
+            self.Pi = self.Pi_proj = None
+        elif self.js.size * d <= MAX_DENSE_MAP:
+            self._dense_maps(slot)
+
+    def _dense_maps(self, slot: np.ndarray) -> None:
+        """One block-diagonal matrix maps the stacked D_j (j in ``js``) to the projected D_j
+        followed by -rho_f alpha_f: a single matrix-vector product per evaluation instead of
+        gathers and batched products."""
+        ns, d, nf = self.js.size, self.d, self.nfaces
+        T = np.zeros((ns * d + nf, ns * d))
+        ar = np.arange(ns)
+        T[: ns * d].reshape(ns, d, ns, d)[ar, :, ar, :] = self.Pi
+        T[ns * d :].reshape(nf, ns, d)[np.arange(nf), slot] = self.B
+        self._T, self._Tp = T, T[: ns * d]
+
+    def project(self, W: np.ndarray) -> None:
+        """Project the rows of the sliding neurons of W (m, d) onto their faces, in place."""
+        if not self.nfaces:
+            return
+        js = self.js
+        if self.Pi_proj is not None:
+            W[js] = np.matmul(self.Pi_proj, W[js][:, :, None])[:, :, 0]
+        else:
+            gamma = np.einsum("fd,fd->f", self.Xf, W[self.owners])
+            np.subtract.at(W, self.owners, gamma[:, None] * self.Bp)
+
+    def project_onto(self, K: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """w projected (least squares) onto the faces <w, x_k> = 0 of the points K."""
+        XK = self.X[K]
+        Bp = XK / self.xn2[K][:, None] if K.size == 1 else self._multi_entry(K)[2]
+        return w - (XK @ w) @ Bp
+
+    def _multi_entry(self, K: np.ndarray):
+        """(B, Bd, Bp) rows of a neuron sliding on the faces of the points K and, for small
+        d, its projectors (Pi for D, Pi_proj for the state); cached."""
+        key = K.tobytes()
+        entry = self._cache.get(key)
+        if entry is None:
+            XK = self.X[K]
+            try:
+                B = np.linalg.solve(self.gram[np.ix_(K, K)], XK)
+                Bd = Bp = B
+                Ba = B
+            except np.linalg.LinAlgError:  # dependent faces: no multipliers, D left alone
+                Ba, Bd, Bp = np.full(XK.shape, np.inf), np.zeros(XK.shape), np.linalg.pinv(XK).T
+            Pi = Pp = None
+            if self.d <= SMALL_D:
+                eye = np.eye(self.d)
+                Pi, Pp = eye - XK.T @ Bd, eye - Bp.T @ XK
+            entry = self._cache[key] = (Ba, Bd, Bp, Pi, Pp)
+        return entry
 
     def residuals(self, a: np.ndarray, W: np.ndarray) -> np.ndarray:
         """Residual weights for the frozen-pattern outputs."""
         f = a @ (self.Sf * (W @ self.XT))
         return self.loss.residuals(f, self.data)
 
-    def __call__(self, y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, y: np.ndarray, m: int, need_alpha: bool = True, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Evaluate the field at the flat state ``y``; return (ydot, alpha) where alpha
-        holds the single-face multipliers (in the order of ``j1``) then multi-face ones."""
+        holds the sliding multipliers in face order (None unless ``need_alpha``). ``out``
+        (shape of ``y``) receives ydot if given."""
         self.nfev += 1
         a, W = y[:m], y[m:].reshape(m, self.d)
-        SP = self.Sf * (W @ self.XT)
-        rho = self.data.weights * self.loss._residual(self.data.y, a @ SP)
-        adot = SP @ rho
+        self.P = P = W @ self.XT
+        SP = self.Sf * P
+        self.rho = rho = self._weights * self._residual(self._labels, a @ SP)
+        if out is None:
+            out = np.empty(y.size)
+        np.dot(SP, rho, out=out[:m])
         D = (self.Sf * rho) @ self.X
-        alpha = self._alpha(D, rho)
-        wdot = a[:, None] * D
-        return np.concatenate([adot, wdot.ravel()]), alpha
+        if not self.nfaces:
+            alpha = np.zeros(0) if need_alpha else None
+        elif self._T is not None:
+            js = self.js
+            nsd = js.size * self.d
+            if need_alpha:
+                v = self._T @ D[js].ravel()
+                alpha = v[nsd:] / -rho[self.faces]
+            else:
+                v, alpha = self._Tp @ D[js].ravel(), None
+            D[js] = v[:nsd].reshape(js.size, self.d)
+        elif need_alpha:
+            alpha = self._alpha(D, rho)
+        else:
+            alpha = None
+            self._project_D(D)
+        np.multiply(a[:, None], D, out=out[m:].reshape(m, self.d))
+        return out, alpha
 
     def _alpha(self, D: np.ndarray, rho: np.ndarray) -> np.ndarray:
-        """Multipliers of the sliding faces; adds their contribution to D in place."""
-        parts = []
-        if self.j1.size:
-            # one face: alpha rho_k x_k = -(<D_j, x_k>/|x_k|^2) x_k projects D_j onto the face
-            j, k, x = self.j1, self.k1, self.x1
-            q = np.einsum("jd,jd->j", D[j], x)
-            denom = rho[k] * self.xn2_1
-            nz = denom != 0
-            al = np.divide(-q, denom, out=np.full(q.size, np.inf), where=nz)
-            D[j] -= ((q / self.xn2_1) * nz)[:, None] * x
-            parts.append(al)
-        for j, K in self.multi.items():
-            M = self.gram[np.ix_(K, K)] * rho[K][None, :]
-            try:
-                al = np.linalg.solve(M, -(self.X[K] @ D[j]))
-            except np.linalg.LinAlgError:
-                al = np.full(K.size, np.inf)
-            if np.all(np.isfinite(al)):
-                D[j] += (al * rho[K]) @ self.X[K]
-            parts.append(al)
-        return np.concatenate(parts) if parts else np.zeros(0)
+        """Multipliers of the sliding faces (face order); projects D in place."""
+        if not self.nfaces:
+            return np.zeros(0)
+        # (a zero residual gives an infinite multiplier, flagged as an event by the solver)
+        alpha = np.einsum("fd,fd->f", self.B, D[self.owners]) / -rho[self.faces]
+        self._project_D(D)
+        return alpha
+
+    def _project_D(self, D: np.ndarray) -> None:
+        """D_j <- Pi_j D_j for the sliding neurons, in place."""
+        if self.Pi is not None:
+            js = self.js
+            D[js] = np.matmul(self.Pi, D[js][:, :, None])[:, :, 0]
+        else:
+            beta = np.einsum("fd,fd->f", self.Bd, D[self.owners])
+            np.subtract.at(D, self.owners, beta[:, None] * self.Xf)
 
 
 def _face_cases(K: int):
@@ -95,6 +228,28 @@ def _face_cases(K: int):
 
 
 _CASES = {K: _face_cases(K) for K in range(1, MAX_FACES + 1)}
+def _solve_small(A: list, b: list):
+    """Solve A x = b (lists of floats) by Gaussian elimination with partial pivoting, as
+    LAPACK does; None for an exactly singular matrix."""
+    n = len(b)
+    A = [row[:] + [bi] for row, bi in zip(A, b, strict=True)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(A[r][c]))
+        if A[p][c] == 0.0:
+            return None
+        A[c], A[p] = A[p], A[c]
+        piv = A[c][c]
+        for r in range(c + 1, n):
+            f = A[r][c] / piv
+            if f != 0.0:
+                row, top = A[r], A[c]
+                for k in range(c, n + 1):
+                    row[k] -= f * top[k]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        acc = A[r][n] - sum(A[r][k] * x[k] for k in range(r + 1, n))
+        x[r] = acc / A[r][r]
+    return x
 
 
 def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray):
@@ -103,24 +258,34 @@ def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray):
     Find alpha in [0, 1]^K with u = s (q + M alpha) such that alpha_k = 0 => u_k <= 0,
     alpha_k = 1 => u_k >= 0 and 0 < alpha_k < 1 => u_k = 0 (u_k is the rate of change of
     <w_j, x_k>). Returns (alpha, codes) with codes 0 off / 1 on / 2 slide, or None.
+    The cases are tried in a fixed order (fewest slides first, off before on); the
+    arithmetic is on Python floats (K is tiny).
     """
     K = q.size
     if K > MAX_FACES:
         return None
-    tol = FACE_TOL * scale
+    qs, Ms = np.asarray(q, float).tolist(), np.asarray(M, float).tolist()
+    tol = (FACE_TOL * np.asarray(scale, float)).tolist()
+    rng = range(K)
     for case in _CASES[K]:
-        c = np.array(case)
-        alpha = (c == 1).astype(float)
-        free = c == 2
-        if free.any():
-            rhs = -(q[free] + M[np.ix_(free, ~free)] @ alpha[~free])
-            try:
-                alpha[free] = np.linalg.solve(M[np.ix_(free, free)], rhs)
-            except np.linalg.LinAlgError:
+        alpha = [1.0 if c == 1 else 0.0 for c in case]
+        free = [k for k in rng if case[k] == 2]
+        if free:
+            fixed = [k for k in rng if case[k] != 2]
+            rhs = [-(qs[i] + sum(Ms[i][k] * alpha[k] for k in fixed)) for i in free]
+            sol = _solve_small([[Ms[i][k] for k in free] for i in free], rhs)
+            if sol is None or not all(0.0 < v < 1.0 for v in sol):
                 continue
-            if not np.all((alpha[free] > 0) & (alpha[free] < 1)):
+            for k, v in zip(free, sol, strict=True):
+                alpha[k] = v
+        ok = True
+        for i in rng:
+            if case[i] == 2:
                 continue
-        u = s * (q + M @ alpha)
-        if np.all(u[c == 0] <= tol[c == 0]) and np.all(u[c == 1] >= -tol[c == 1]):
-            return alpha, c
+            u = s * (qs[i] + sum(Ms[i][k] * alpha[k] for k in rng))
+            if (case[i] == 0 and u > tol[i]) or (case[i] == 1 and u < -tol[i]):
+                ok = False
+                break
+        if ok:
+            return np.array(alpha), np.array(case)
     return None

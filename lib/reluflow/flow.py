@@ -13,7 +13,7 @@ from .data import Dataset
 from .gradient import check_problem
 from .losses import Loss, LossLike
 from .network import Network
-from .trajectory import SWITCH_DTYPE, Trajectory
+from .trajectory import Trajectory
 
 __all__ = ["gradient_flow", "log_times"]
 
@@ -201,21 +201,24 @@ def _run_adaptive(net0, data, loss: Loss, t_end, rtol, atol, te, max_steps, prog
     atol = positive_scalar(atol, "atol")
     y0 = net0.flat()
     rec = _Recorder(te, y0)
-    solver = AdaptiveSolver(net0.a, net0.W, data, loss, rtol, atol, max_steps, rec)
-    solver.initial_step(t_end)
     bar = _progress(progress, t_end)
     status, message = 0, "reached t_end"
-    while solver.t < t_end:
-        if solver.nsteps >= max_steps:
-            status, message = 1, f"stopped after max_steps = {max_steps} steps at t = {solver.t:.6g}"
-            break
-        t_before = solver.t
-        error = solver.step(t_end)
-        if bar is not None:
-            bar.update(solver.t - t_before)
-        if error is not None:
-            status, message = -1, error
-            break
+    # Overflow and 0/0 inside the solver are detected and reported (status -1, message);
+    # silencing numpy's warnings once here keeps them out of the per-step work.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        solver = AdaptiveSolver(net0.a, net0.W, data, loss, rtol, atol, max_steps, rec)
+        solver.initial_step(t_end)
+        while solver.t < t_end:
+            if solver.nsteps >= max_steps:
+                status, message = 1, f"stopped after max_steps = {max_steps} steps at t = {solver.t:.6g}"
+                break
+            t_before = solver.t
+            error = solver.step(t_end)
+            if bar is not None:
+                bar.update(solver.t - t_before)
+            if error is not None:
+                status, message = -1, error
+                break
     if bar is not None:
         bar.close()
     at_end = solver.close()
@@ -232,7 +235,7 @@ def _run_adaptive(net0, data, loss: Loss, t_end, rtol, atol, te, max_steps, prog
         nrejected=solver.nrejected,
         status=status,
         message=message,
-        switches=np.array(solver.switches, dtype=SWITCH_DTYPE),
+        switches=solver.switches,
         event_groups=solver.event_groups,
         sliding_time=solver.sliding_time,
         sliding_entries=solver.sliding_entries,
