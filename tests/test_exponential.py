@@ -263,3 +263,29 @@ def test_bad_arguments_raise(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         integrate(args.pop("net0"), args.pop("data"), args.pop("loss"), args.pop("t_end"), **args)
+
+
+# ------------------------------------------------------------- through rf.gradient_flow
+def test_gradient_flow_method_exponential_matches_adaptive():
+    data = separable(12, seed=3)
+    net0 = rf.small_init(10, 3, 1e-4, seed=2)
+    ref = rf.gradient_flow(net0, data, "logistic", 50.0, rtol=1e-10)
+    tr = rf.gradient_flow(net0, data, "logistic", 50.0, method="exponential", rtol=1e-6, t_eval="log")
+    assert tr.success and tr.method == "exponential"
+    err = np.linalg.norm(tr.final.flat() - ref.final.flat()) / np.linalg.norm(ref.final.flat())
+    assert err < 30 * 1e-6 ** (2 / 3)  # global error ~ rtol^(2/3) for this order-2 method
+    assert tr.t[0] == 0.0 and tr.t[-1] == 50.0
+
+
+def test_gradient_flow_exponential_default_rtol_is_moderate():
+    data = separable(12, seed=3)
+    net0 = rf.small_init(10, 3, 1e-4, seed=2)
+    loose = rf.gradient_flow(net0, data, "logistic", 50.0, method="exponential")
+    tight = rf.gradient_flow(net0, data, "logistic", 50.0, method="exponential", rtol=1e-8)
+    assert loose.nfev < tight.nfev
+
+
+def test_gradient_flow_unknown_method_names_the_choices():
+    data = separable(6)
+    with pytest.raises(ValueError, match="'adaptive', 'exponential' or 'euler'"):
+        rf.gradient_flow(rf.small_init(3, 3, 1e-3), data, "logistic", 1.0, method="rk4")

@@ -30,9 +30,10 @@ class Trajectory:
     loss : ndarray, shape (k,)
         Loss at each snapshot (computed with the true ReLU network).
     method : str
-        ``"adaptive"`` or ``"euler"``.
+        ``"adaptive"``, ``"exponential"`` or ``"euler"``.
     nfev : int
-        Number of loss-gradient evaluations.
+        Number of loss-gradient evaluations (for ``"exponential"``: computations of all
+        outputs and residuals, the same cost).
     nsteps, nrejected : int
         Accepted and rejected steps.
     status : int
@@ -42,7 +43,9 @@ class Trajectory:
         Activation events ``(t, neuron, point, kind)`` with kind "on", "off" or "slide".
     event_groups : int
         Number of times the solver stopped at an activation event (simultaneous events
-        count once); these, not the tolerance, drive the cost on kinked problems.
+        count once); these, not the tolerance, drive the cost on kinked problems. For
+        ``"exponential"``: per-neuron event updates in the accepted steps (they cost no
+        gradient evaluation).
     sliding_time : float
         Total time spent sliding, summed over (neuron, point) pairs.
     sliding_entries : int
