@@ -1,5 +1,6 @@
 """Tests for reluflow.lowrotation: the norm-only flow against its LP certificate (an exact
-upper bound and the approach to it), conservation laws, the NTK-scaling flow (loss decrease,
+upper bound), the closed form on the dual clock against the time-clock integrator, the
+primal-dual bracket and its exponential-weights regret bound, conservation laws, the NTK-scaling flow (loss decrease,
 O(1/sqrt m) movement, the weak-duality bound on the linearised margin), and bad inputs."""
 
 import numpy as np
@@ -19,7 +20,7 @@ def norm_only():
     return lr.norm_only_flow(V40, PARITY4.X, PARITY4.y, 1e20, scale=1e-2, t_eval=t)
 
 
-def test_norm_only_bound_and_approach(norm_only):
+def test_norm_only_bound_and_lyu_li(norm_only):
     res = norm_only
     assert res.success, res.message
     lp = rf.margins.norm_only_margin(PARITY4.X, PARITY4.y, V40)
@@ -31,9 +32,72 @@ def test_norm_only_bound_and_approach(norm_only):
     late = PARITY4.n * res.loss < np.log(2.0)
     assert late[-1] and np.all(np.diff(smoothed[late]) >= -1e-12)
     assert np.all(smoothed[late] <= res.margin[late] + 1e-12)
-    # the approach is logarithmically slow (chapter 5): > 90% of the LP value by t = 1e20
-    assert res.margin[-1] > 0.9 * lp.value / 2
     assert np.all(np.diff(res.loss) <= 1e-12)
+
+
+@pytest.fixture(scope="module")
+def dual_runs():
+    tau = np.linspace(0.0, 110.0, 221)
+    return {rtol: lr.norm_only_dual_flow(V40, PARITY4.X, PARITY4.y, 110.0, tau_eval=tau, rtol=rtol)
+            for rtol in (1e-8, 1e-10)}  # fmt: skip
+
+
+def test_dual_flow_matches_time_flow(dual_runs):
+    # the closed form on the dual clock and DOP853 on the time clock are independent integrators
+    # of one flow; they must agree to better than the error of a 100x looser run (chapter 5)
+    fine, coarse = dual_runs[1e-10], dual_runs[1e-8]
+    assert fine.success and coarse.success
+    with np.errstate(over="ignore"):
+        t = np.expm1(fine.log1p_t)
+    sel = (t > 0) & (t <= 1e20)
+    runs = {rt: lr.norm_only_flow(V40, PARITY4.X, PARITY4.y, t[sel][-1], t_eval=t[sel], rtol=rt)
+            for rt in (1e-8, 1e-10)}  # fmt: skip
+    tol = max(np.abs(fine.margin - coarse.margin).max(), np.abs(runs[1e-10].margin - runs[1e-8].margin).max())
+    assert np.abs(runs[1e-10].margin - fine.margin[sel]).max() <= tol
+    assert_allclose(runs[1e-10].a, fine.a[sel], atol=1e3 * tol)
+    assert sel.sum() > 100 and fine.log1p_t[-1] > 1e3  # t = 1e20 is reached early; then e^{1000}
+
+
+def test_dual_flow_certificate_and_regret_bound(dual_runs):
+    res = dual_runs[1e-10]
+    lp = rf.margins.norm_only_margin(PARITY4.X, PARITY4.y, V40)
+    win = np.isfinite(res.dual_upper)
+    assert win.sum() > 50 and res.tau0 > 0
+    two_s, two_m = 2 * res.smoothed[win], 2 * res.margin[win]
+    # weak duality: 2 smoothed <= 2 margin <= gamma_V <= ||F^T Q||_inf for every window average Q
+    assert np.all(two_s <= two_m + 1e-12) and np.all(two_m <= lp.upper + 1e-12)
+    assert np.all(res.dual_upper[win] >= lp.lower - 1e-12)
+    # Lyu-Li monotonicity, used by the bound
+    assert np.all(np.diff(res.smoothed[res.tau >= res.tau0]) >= -1e-12)
+    # exponential-weights regret: bracket width <= bound (slack: integration error at rtol 1e-10)
+    assert np.all(res.dual_upper[win] - two_s <= res.regret_bound[win] + 1e-8)
+    # its numerator is at most (1/2) max ln(1/x_e(tau0)) + int eps, so it decays like 1/(tau - tau0)
+    rpa, rma = (res.r + res.a)[res.tau == res.tau0][0], (res.r - res.a)[res.tau == res.tau0][0]
+    log_x0 = np.log(np.r_[rpa**2, rma**2] / np.sum(rpa**2 + rma**2))
+    num = res.regret_bound[win] * (res.tau[win] - res.tau0)
+    assert np.all(num >= -0.5 * log_x0.max() - 1e-9)
+    assert res.regret_bound[-1] < 0.5 * res.regret_bound[win][len(num) // 4]
+
+
+def test_dual_flow_closed_form_and_start(dual_runs):
+    res = dual_runs[1e-10]
+    assert_allclose(res.r[0], 1e-2)
+    t0 = lr.norm_only_flow(V40, PARITY4.X, PARITY4.y, 1.0, t_eval=[0.0])
+    assert_allclose(res.a[0], t0.a[0])
+    # every expert keeps a positive weight (r > |a|): what makes the regret bound tend to 0
+    assert np.all(res.r > np.abs(res.a))
+    assert np.all(np.diff(res.tau) > 0) and np.all(np.diff(res.log1p_t) > 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(tau_end=0.0), dict(scale=-1.0), dict(loss="square"), dict(tau_eval=[3.0, 1.0]),
+     dict(tau0=1e3), dict(tau_end=5.0)],
+)  # fmt: skip
+def test_dual_flow_bad_inputs(kwargs):
+    p = dict(tau_end=10.0) | kwargs
+    with pytest.raises(ValueError):
+        lr.norm_only_dual_flow(V40, PARITY4.X, PARITY4.y, p.pop("tau_end"), **p)
 
 
 def test_norm_only_conservation(norm_only):
