@@ -21,7 +21,8 @@ from .network import Network
 __all__ = ["CriticalDirection", "NCFMax", "alignment_function", "escape_time", "kkt_directions", "max_ncf"]
 __all__ += ["ncf", "ncf_direction_value", "residual_weights"]
 
-#: Relative tolerance: faces are |<v, x_i>| <= TOL ||x_i||; values, residuals, slopes <= TOL sum |rho_i| ||x_i|| are 0.
+#: Relative tolerance (see book/api.md): faces are abs(<v, x_i>) <= TOL * norm(x_i); values,
+#: residuals and slopes below TOL * sum_i abs(rho_i) * norm(x_i) count as zero.
 TOL = 1e-9
 #: Largest number of (face set, activation set) candidates :func:`kkt_directions` examines.
 MAX_CANDIDATES = 2**22

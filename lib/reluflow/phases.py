@@ -25,9 +25,11 @@ from .ncf import kkt_directions
 from .trajectory import Trajectory
 
 __all__ = ["PHASE_NAMES", "Phase", "PhaseEvidence", "PredictedTimes", "detect", "predicted_times"]
+__all__ += ["CONDENSATION_RTOL", "PLATEAU_SLOPE", "PLATEAU_FLOOR", "PLATEAU_MIN_DURATION", "CONVERGENCE_FRACTION"]
 
 PredictedTimes.__module__ = predicted_times.__module__ = __name__  # documented here
 
+#: The phase names :func:`detect` uses, in the order they can occur.
 PHASE_NAMES = ("condensation", "saddle-to-plateau", "plateau", "escape", "convergence")
 
 #: Condensation lasts while :math:`L(t) \ge (1 - \text{rtol})\,L(0)`, i.e. while f is still ~ 0.

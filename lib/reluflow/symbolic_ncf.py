@@ -24,6 +24,7 @@ from .symbolic import Identity
 
 __all__ = [
     "ExactCriticalPoint",
+    "SingleNeuronMaximum",
     "euler_identity",
     "exact_kkt_points_2d",
     "kkt_multiplier",
