@@ -14,8 +14,11 @@ where it is needed (weights ``_P @ (x, x^2, x^3, x^4)`` against the stages), the
 crossing is bracketed on a grid for all flagged pairs at once and only one root is refined
 (in scalar arithmetic), group membership is a sign test at the end of the group window,
 switches are logged as arrays, and the field is evaluated at a landing (for the sliding
-multipliers there) only when some pair is sliding. Floating-point warnings are silenced
-once for the whole run by the caller (overflow is detected and reported, not warned about).
+multipliers there) only when some pair is sliding. The usual landing (one event pair, no
+other face of its neuron) takes a fast path (:meth:`AdaptiveSolver._handle_one`: one row,
+the pattern updated in place unless a slide starts or ends). Floating-point warnings are
+silenced once for the whole run by the caller (overflow is detected and reported, not
+warned about).
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ ALPHA_GROUP = 1e-8
 #: Number of consecutive event landings without progress in time that counts as a stall.
 MAX_STALL = 200
 _KINDS = np.array(["off", "on", "slide"])
+_NONE = np.zeros(0, int)
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce  # (.min() / .max() without the wrappers)
 
 
 #: Coarse grid on [0, 1] used to bracket the roots of pre-activation quartics.
@@ -125,7 +130,7 @@ def _powers(x):
 def _weights(x):
     """Dense-output weights on the 7 stages at the fraction x of the step."""
     x2 = x * x
-    return _P @ np.array([x, x2, x2 * x, x2 * x2])
+    return np.dot(_P, np.array([x, x2, x2 * x, x2 * x2]))
 
 
 class AdaptiveSolver:
@@ -194,7 +199,9 @@ class AdaptiveSolver:
         """Freeze a pattern in the field and precompute the signed, scaled violation test:
         pair (j, i) has left its band when P_ji * _viol[j, i] > BAND ||w_j||."""
         self.field.set_pattern(S, slide)
-        viol = self._inv_xn - self._inv_xn2 * self.field.Sf
+        Sf = self.field.Sf
+        self._sgn = 1.0 - 2.0 * Sf
+        viol = self._inv_xn - self._inv_xn2 * Sf
         if self.field.nfaces:
             viol *= ~slide
         self._viol = viol
@@ -228,9 +235,13 @@ class AdaptiveSolver:
         y_new = np.dot(hA[6, :6], K[:6])
         y_new += y
         _, alpha_new = field(y_new, m, True, K[6])
-        scale = self.atol + self.rtol * np.maximum(np.abs(y), np.abs(y_new))
-        e = (_E @ K) / scale
-        err = h * math.sqrt(float(e @ e) / e.size)
+        scale = np.abs(y)
+        np.maximum(scale, np.abs(y_new), out=scale)
+        scale *= self.rtol
+        scale += self.atol
+        e = np.dot(_E, K)  # (np.dot: less call overhead than @)
+        e /= scale
+        err = h * math.sqrt(float(np.dot(e, e)) / e.size)
         return y_new, K, alpha_new, err
 
     def step(self, t_end) -> str | None:
@@ -262,7 +273,7 @@ class AdaptiveSolver:
         pair_flags = self.field.P * self._viol > (BAND * self._wnorm(W_new))[:, None]
         any_pair = np.count_nonzero(pair_flags) > 0
         alpha_flags = None
-        if alpha_new.size and not (alpha_new.min() >= 0 and alpha_new.max() <= 1):  # (or NaN)
+        if alpha_new.size and not (_MIN(alpha_new) >= 0 and _MAX(alpha_new) <= 1):  # (or NaN)
             alpha_flags = ~((alpha_new >= 0) & (alpha_new <= 1))
         if not any_pair and alpha_flags is None:
             self._advance(h, K, y_new, alpha_new)
@@ -273,7 +284,7 @@ class AdaptiveSolver:
         return self._land(h, K, x_star, loc)
 
     def _dense(self, h, K, x):
-        return self.y + h * (_weights(x) @ K)
+        return self.y + h * np.dot(_weights(x), K)
 
     def _advance(self, h, K, y_new, alpha_new):
         y0 = self.y
@@ -291,16 +302,14 @@ class AdaptiveSolver:
         g = coef[0] + ... + coef[4] x^4, g(0) <= 0, violation where g > 0."""
         m, d = self.m, self.d
         n = self.field.n
-        idx = flags.ravel().nonzero()[0]
-        jj = idx // n
-        ii = idx - jj * n
+        jj, ii = np.divmod(flags.ravel().nonzero()[0], n)
         # w_j(x) = w_j + h * sum_k x^k (K^T _P)_jk: start and dense-output coefficients
         # of every weight in one (m, d, 5) array, then <., x_i> for the flagged pairs
         Z = np.empty((m * d, 5))
         Z[:, 0] = self.y[m:]
         Z[:, 1:] = K[:, m:].T @ _P
         pc = np.einsum("edk,ed->ke", Z.reshape(m, d, 5)[jj], self.field.X[ii])
-        sgn = 1.0 - 2.0 * self.field.Sf[jj, ii]  # on: -1, off: +1
+        sgn = self._sgn[jj, ii]  # on: -1, off: +1
         # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
         # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side
         coef = pc
@@ -316,8 +325,7 @@ class AdaptiveSolver:
         # interpolation puts first, then make sure no other crossed before it.
         G = coef.T @ _GRID_POWERS
         pos = G > 0  # (column 0 never: g(0) <= 0)
-        cells = pos.any(axis=0)
-        k = int(np.argmax(cells))
+        k = int(np.logical_or.reduce(pos, axis=0).argmax())  # first cell with a root
         if k == 0:  # no grid point above 0
             return 1.0, (jj, ii, coef)
         cand = pos[:, k].nonzero()[0]
@@ -383,19 +391,21 @@ class AdaptiveSolver:
         y0 = self.y
         self.rec.add_interval(self.t, t_star, lambda x: y0 + h * (_weights(x) @ K), h)
         y = self._dense(h, K, x_star)
-        group = np.zeros((m, F.n), bool)
         if loc is not None:
             jj, ii, coef = loc
-            hit = _powers(x_star + GROUP_WINDOW) @ coef > 0
-            group[jj[hit], ii[hit]] = True
+            hit = (np.dot(_powers(x_star + GROUP_WINDOW), coef) > 0).nonzero()[0]
+            gj, gi = jj[hit], ii[hit]
+        else:
+            gj = gi = _NONE
+        extra = None  # neurons whose sliding multiplier is at (or past) 0 or 1
         if F.nfaces:
             # the old pattern's multipliers at the landing: which slides end here
             _, alpha = F(y, m)
             P, rho = F.P, F.rho
-            rows = group.any(axis=1) | self._near_boundary(alpha)
+            if not (_MIN(alpha) >= ALPHA_GROUP and _MAX(alpha) <= 1 - ALPHA_GROUP):  # (or NaN)
+                extra = self._near_boundary(alpha)
         else:
-            P, rho = self._W(y) @ F.XT, None
-            rows = group.any(axis=1)
+            P, rho = np.dot(self._W(y), F.XT), None
         progress = t_star > self.t + 1e-12 * max(1.0, abs(self.t))
         self.t = t_star
         self.event_groups += 1
@@ -405,12 +415,74 @@ class AdaptiveSolver:
                 f"stalled at t = {self.t:.6g}: {MAX_STALL} activation events without progress "
                 "in time (Zeno-like chattering at an activation boundary)"
             )
-        # other faces matter only for neurons with an event
-        r = rows.nonzero()[0]
-        self.y = self._handle(y, r, group[r] | self._near_face(y, P, r), rho)
-        self.k0, self.alpha0 = F(self.y, m)
-        self.rec.add_point(self.t, self.y)
+        # the common case (one pair, one face): fast path, the same arithmetic
+        if not (extra is None and gj.size == 1 and self._handle_one(y, int(gj[0]), int(gi[0]), P, rho)):
+            group = np.zeros((m, F.n), bool)
+            group[gj, gi] = True
+            rows = group.any(axis=1)
+            if extra is not None:
+                rows |= extra
+            # other faces matter only for neurons with an event
+            r = rows.nonzero()[0]
+            y = self._handle(y, r, group[r] | self._near_face(y, P, r), rho, P)
+        self.y = y
+        self.k0, self.alpha0 = F(y, m)
+        self.rec.add_point(self.t, y)
         return None
+
+    def _handle_one(self, y, j, i, P, rho) -> bool:
+        """:meth:`_handle` for the single event pair (j, i) of a landing ``y`` (modified in
+        place) when neuron j has no other candidate face; returns False (and changes
+        nothing) otherwise. Pattern changes between on and off are applied in place."""
+        F, m, d = self.field, self.m, self.d
+        lo = m + j * d
+        w = y[lo : lo + d]
+        wn = math.sqrt(float(np.dot(w, w)))
+        slide_j = F.slide[j]
+        # candidates: the event pair, the sliding faces, pairs within the band
+        cand = np.abs(P[j]) * self._inv_xn <= BAND * wn if wn > 0 else np.zeros(F.n, bool)
+        cand[i] = True
+        cand |= slide_j
+        if not self._all_xpos:
+            cand &= F.xn > 0
+        k = cand.nonzero()[0]
+        if k.size != 1:
+            return False
+        k = int(k[0])
+        if rho is None:
+            rho = F.residuals(y[:m], self._W(y), P)
+        x, xn2 = F.X[k], F.xn2[k]
+        # (the same arithmetic as _handle_single: einsum, not dot, keeps results bit-identical)
+        y[lo : lo + d] = w - (np.einsum("ed,ed->e", w[None], x[None])[0] / xn2) * x
+        S = F.S
+        on = S[j].copy()
+        on[k] = False
+        gk = F.gram[k]
+        q = float(np.dot(on * rho, gk))  # <D_j without the face's term, x_k>
+        M = float(rho[k] * xn2)
+        s = 1.0 if y[j] >= 0 else -1.0
+        tol = FACE_TOL * (float(np.dot(np.abs(gk), np.abs(rho))) + 1e-300)
+        code = 0 if s * q <= tol else 1 if s * (q + M) >= -tol else 2  # as _handle_single
+        old = int(S[j, k]) + 2 * int(slide_j[k])  # (a sliding pair is never on)
+        if code == old:
+            return True
+        t = self.t
+        self._sw.append((t, np.array([j]), np.array([k]), np.array([code])))
+        if code == 2:
+            self.slide_start[j, k] = t
+            self.sliding_entries += 1
+        elif old == 2:
+            self.sliding_time += t - float(self.slide_start[j, k])
+            self.slide_start[j, k] = np.nan
+        S[j, k] = code == 1
+        if old == 2 or code == 2:  # the sliding set changes: recompute the faces
+            F.slide[j, k] = code == 2
+            self._set_pattern(S, F.slide)
+        else:  # on <-> off: update the pattern and the violation test in place
+            F.Sf[j, k] = sf = float(code)
+            self._sgn[j, k] = 1.0 - 2.0 * sf
+            self._viol[j, k] = self._inv_xn[k] - self._inv_xn2[k] * sf
+        return True
 
     def _near_boundary(self, alpha):
         """Neurons whose sliding multiplier is at (or past) 0 or 1."""
@@ -419,7 +491,7 @@ class AdaptiveSolver:
         out[self.field.owners[near]] = True
         return out
 
-    def _handle(self, y, r, pairs, rho):
+    def _handle(self, y, r, pairs, rho, P=None):
         """Snap the neurons ``r`` onto their faces (their event pairs ``pairs``, shape
         (r.size, n), and sliding faces) and solve their face problems."""
         F = self.field
@@ -427,7 +499,7 @@ class AdaptiveSolver:
         W = self._W(y).copy()
         a = y[: self.m]
         if rho is None:
-            rho = F.residuals(a, W)
+            rho = F.residuals(a, W, P)
         cand = pairs | slide[r]
         if not self._all_xpos:
             cand &= (F.xn > 0)[None, :]

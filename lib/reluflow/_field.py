@@ -125,6 +125,7 @@ class PatternField:
         T[: ns * d].reshape(ns, d, ns, d)[ar, :, ar, :] = self.Pi
         T[ns * d :].reshape(nf, ns, d)[np.arange(nf), slot] = self.B
         self._T, self._Tp = T, T[: ns * d]
+        self._flat = (self.js[:, None] * d + np.arange(d)).ravel()  # D[js] in D.ravel()
 
     def project(self, W: np.ndarray) -> None:
         """Project the rows of the sliding neurons of W (m, d) onto their faces, in place."""
@@ -163,9 +164,9 @@ class PatternField:
             entry = self._cache[key] = (Ba, Bd, Bp, Pi, Pp)
         return entry
 
-    def residuals(self, a: np.ndarray, W: np.ndarray) -> np.ndarray:
-        """Residual weights for the frozen-pattern outputs."""
-        f = a @ (self.Sf * (W @ self.XT))
+    def residuals(self, a: np.ndarray, W: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
+        """Residual weights for the frozen-pattern outputs (``P = W X^T`` if already known)."""
+        f = np.dot(a, self.Sf * (np.dot(W, self.XT) if P is None else P))
         return self.loss.residuals(f, self.data)
 
     def __call__(
@@ -176,24 +177,25 @@ class PatternField:
         (shape of ``y``) receives ydot if given."""
         self.nfev += 1
         a, W = y[:m], y[m:].reshape(m, self.d)
-        self.P = P = W @ self.XT
+        # (np.dot rather than @: the same BLAS products with less call overhead)
+        self.P = P = np.dot(W, self.XT)
         SP = self.Sf * P
-        self.rho = rho = self._weights * self._residual(self._labels, a @ SP)
+        self.rho = rho = self._weights * self._residual(self._labels, np.dot(a, SP))
         if out is None:
             out = np.empty(y.size)
         np.dot(SP, rho, out=out[:m])
-        D = (self.Sf * rho) @ self.X
+        D = np.dot(self.Sf * rho, self.X)
         if not self.nfaces:
             alpha = np.zeros(0) if need_alpha else None
         elif self._T is not None:
-            js = self.js
-            nsd = js.size * self.d
+            flat = self._flat  # (flat gather / scatter: cheaper than D[js] on rows)
             if need_alpha:
-                v = self._T @ D[js].ravel()
-                alpha = v[nsd:] / -rho[self.faces]
+                v = np.dot(self._T, D.take(flat))
+                alpha = v[flat.size :] / -rho[self.faces]
+                D.put(flat, v[: flat.size])
             else:
-                v, alpha = self._Tp @ D[js].ravel(), None
-            D[js] = v[:nsd].reshape(js.size, self.d)
+                alpha = None
+                D.put(flat, np.dot(self._Tp, D.take(flat)))
         elif need_alpha:
             alpha = self._alpha(D, rho)
         else:
@@ -228,6 +230,21 @@ def _face_cases(K: int):
 
 
 _CASES = {K: _face_cases(K) for K in range(1, MAX_FACES + 1)}
+# per case: (case, alpha with the fixed faces set, free faces, fixed faces), precomputed
+_PLANS = {
+    K: [
+        (
+            c,
+            [1.0 if v == 1 else 0.0 for v in c],
+            [k for k in range(K) if c[k] == 2],
+            [k for k in range(K) if c[k] != 2],
+        )
+        for c in cases
+    ]
+    for K, cases in _CASES.items()
+}
+
+
 def _solve_small(A: list, b: list):
     """Solve A x = b (lists of floats) by Gaussian elimination with partial pivoting, as
     LAPACK does; None for an exactly singular matrix."""
@@ -267,11 +284,9 @@ def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray):
     qs, Ms = np.asarray(q, float).tolist(), np.asarray(M, float).tolist()
     tol = (FACE_TOL * np.asarray(scale, float)).tolist()
     rng = range(K)
-    for case in _CASES[K]:
-        alpha = [1.0 if c == 1 else 0.0 for c in case]
-        free = [k for k in rng if case[k] == 2]
+    for case, alpha0, free, fixed in _PLANS[K]:
+        alpha = alpha0[:]
         if free:
-            fixed = [k for k in rng if case[k] != 2]
             rhs = [-(qs[i] + sum(Ms[i][k] * alpha[k] for k in fixed)) for i in free]
             sol = _solve_small([[Ms[i][k] for k in free] for i in free], rhs)
             if sol is None or not all(0.0 < v < 1.0 for v in sol):
