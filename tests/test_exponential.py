@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from flowcases import closed_form, rel_err, separable, two_point
 from numpy.testing import assert_allclose
 
 import reluflow as rf
@@ -14,32 +15,6 @@ from reluflow._exponential import integrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import solver as bench_solver  # noqa: E402  (the benchmark problems P1, P2)
-
-
-def closed_form(a0, w0, D, t):
-    """Per-neuron solution in a fixed pattern with frozen residuals (book ch. 1)."""
-    delta = np.linalg.norm(D)
-    p0 = w0 @ D
-    a = a0 * np.cosh(delta * t) + p0 / delta * np.sinh(delta * t)
-    A = a0 / delta * np.sinh(delta * t) + p0 / delta**2 * (np.cosh(delta * t) - 1)
-    return a, w0 + np.multiply.outer(A, D)
-
-
-def rel_err(x, ref):
-    return np.linalg.norm(np.ravel(x) - np.ravel(ref)) / np.linalg.norm(np.ravel(ref))
-
-
-def two_point(delta=1.0, p=0.75):
-    X = np.array([[1.0, 0.0], [np.cos(delta), np.sin(delta)]])
-    return rf.Dataset(X, [1.0, -1.0], weights=[p, 1 - p])
-
-
-def separable(n=20, seed=0):
-    rng = np.random.default_rng(seed)
-    Z = rng.uniform(-1, 1, (4 * n, 2))
-    marg = Z @ [1.0, -0.5] + 0.1
-    Z = Z[np.abs(marg) > 0.1][:n]
-    return rf.Dataset(rf.with_bias(Z), np.sign(Z @ [1.0, -0.5] + 0.1))
 
 
 # ------------------------------------------------------------- exact for constant residuals
