@@ -16,9 +16,10 @@ crossing is bracketed on a grid for all flagged pairs at once and only one root 
 switches are logged as arrays, and the field is evaluated at a landing (for the sliding
 multipliers there) only when some pair is sliding. The usual landing (one event pair, no
 other face of its neuron) takes a fast path (:meth:`AdaptiveSolver._handle_one`: one row,
-the pattern updated in place unless a slide starts or ends). Floating-point warnings are
-silenced once for the whole run by the caller (overflow is detected and reported, not
-warned about).
+the pattern and the violation test updated in place; when a slide starts or ends only the
+field's faces are recomputed, from per-point rows tabulated once and cached multi-face
+layouts). Floating-point warnings are silenced once for the whole run by the caller
+(overflow is detected and reported, not warned about).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ MAX_STALL = 200
 _KINDS = np.array(["off", "on", "slide"])
 _NONE = np.zeros(0, int)
 _MIN, _MAX = np.minimum.reduce, np.maximum.reduce  # (.min() / .max() without the wrappers)
+_ALL, _ANY = np.logical_and.reduce, np.logical_or.reduce  # (.all() / .any(), likewise)
 
 
 #: Coarse grid on [0, 1] used to bracket the roots of pre-activation quartics.
@@ -152,6 +154,9 @@ class AdaptiveSolver:
         self._inv_xn2 = 2.0 * self._inv_xn
         self._all_xpos = bool(np.all(xn > 0))
         self.slide_start = np.full((self.m, n), np.nan)
+        self._jof = np.repeat(np.arange(self.m), n)  # neuron and point of a flat pair index
+        self._iof = np.tile(np.arange(n), self.m)
+        self._qbuf, self._fbuf = np.empty((self.m, n)), np.empty((self.m, n), bool)  # (per step)
         self.sliding_time = 0.0
         self.sliding_entries = 0
         P = W0 @ data.X.T
@@ -217,7 +222,7 @@ class AdaptiveSolver:
         near &= ~self.field.slide[r]
         if not self._all_xpos:
             near &= self._inv_xn > 0
-        if not wn.all():
+        if not _ALL(wn):
             near &= (wn > 0)[:, None]
         return near
 
@@ -247,7 +252,7 @@ class AdaptiveSolver:
     def step(self, t_end) -> str | None:
         """Advance by one accepted step (possibly cut at an event). Returns an error
         message on failure, else None."""
-        if not np.isfinite(self.k0).all():
+        if not _ALL(np.isfinite(self.k0)):
             return (
                 f"the gradient is not finite at t = {self.t:.6g} (the loss or its residuals "
                 "overflowed; for the exponential loss, margins below -709 overflow)"
@@ -257,7 +262,7 @@ class AdaptiveSolver:
             return f"step size is {h!r} at t = {self.t:.6g}; the field is not finite or degenerate"
         while True:  # (floating-point warnings are silenced for the whole run by the caller)
             y_new, K, alpha_new, err = self._try_step(h)
-            if not (np.isfinite(y_new).all() and math.isfinite(err)):
+            if not (_ALL(np.isfinite(y_new)) and math.isfinite(err)):
                 err = math.inf
             if err <= 1.0:
                 break
@@ -270,15 +275,17 @@ class AdaptiveSolver:
         # pairs whose sign left the band on the wrong side of their frozen state (P at y_new
         # is left in the field by the last stage)
         W_new = self._W(y_new)
-        pair_flags = self.field.P * self._viol > (BAND * self._wnorm(W_new))[:, None]
-        any_pair = np.count_nonzero(pair_flags) > 0
+        thr = BAND * self._wnorm(W_new)
+        np.multiply(self.field.P, self._viol, out=self._qbuf)
+        flat = np.greater(self._qbuf, thr[:, None], out=self._fbuf).ravel().nonzero()[0]
+        any_pair = flat.size > 0
         alpha_flags = None
         if alpha_new.size and not (_MIN(alpha_new) >= 0 and _MAX(alpha_new) <= 1):  # (or NaN)
             alpha_flags = ~((alpha_new >= 0) & (alpha_new <= 1))
         if not any_pair and alpha_flags is None:
             self._advance(h, K, y_new, alpha_new)
             return None
-        x_star, loc = self._locate_pairs(h, K, pair_flags) if any_pair else (1.0, None)
+        x_star, loc = self._locate_pairs(h, K, flat) if any_pair else (1.0, None)
         if alpha_flags is not None:
             x_star = self._locate_alpha(h, K, x_star, alpha_flags)
         return self._land(h, K, x_star, loc)
@@ -295,21 +302,21 @@ class AdaptiveSolver:
         self.rec.add_point(self.t, self.y)
 
     # ---------------------------------------------------------------- events
-    def _locate_pairs(self, h, K, flags):
-        """Earliest crossing among flagged pairs on the dense output (a quartic in x):
+    def _locate_pairs(self, h, K, flat):
+        """Earliest crossing among the flagged pairs (flat indices ``flat`` into (m, n))
+        on the dense output (a quartic in x):
         all are bracketed on a coarse grid, the earliest root is refined by safeguarded
         Newton. Returns (x*, (jj, ii, coef)) with the flagged pairs and their quartics
         g = coef[0] + ... + coef[4] x^4, g(0) <= 0, violation where g > 0."""
         m, d = self.m, self.d
-        n = self.field.n
-        jj, ii = np.divmod(flags.ravel().nonzero()[0], n)
+        jj, ii = self._jof.take(flat), self._iof.take(flat)
         # w_j(x) = w_j + h * sum_k x^k (K^T _P)_jk: start and dense-output coefficients
         # of every weight in one (m, d, 5) array, then <., x_i> for the flagged pairs
         Z = np.empty((m * d, 5))
         Z[:, 0] = self.y[m:]
         Z[:, 1:] = K[:, m:].T @ _P
-        pc = np.einsum("edk,ed->ke", Z.reshape(m, d, 5)[jj], self.field.X[ii])
-        sgn = self._sgn[jj, ii]  # on: -1, off: +1
+        pc = np.einsum("edk,ed->ke", Z.reshape(m, d, 5).take(jj, 0), self.field.X.take(ii, 0))
+        sgn = self._sgn.take(flat)  # on: -1, off: +1
         # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
         # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side
         coef = pc
@@ -317,7 +324,7 @@ class AdaptiveSolver:
         u *= sgn
         inside = u > 0
         if np.count_nonzero(inside):
-            tau = (BAND * self._wnorm(self._W(self.y)))[jj] * self.field.xn[ii]
+            tau = (BAND * self._wnorm(self._W(self.y))).take(jj) * self.field.xn.take(ii)
             coef[0] = np.minimum(u - tau * inside, 0.0)  # g(0) <= 0 < g(1)
         coef[1:] *= sgn * h
         # Bracket every root on a coarse grid; only pairs whose first crossing lies in the
@@ -325,20 +332,21 @@ class AdaptiveSolver:
         # interpolation puts first, then make sure no other crossed before it.
         G = coef.T @ _GRID_POWERS
         pos = G > 0  # (column 0 never: g(0) <= 0)
-        k = int(np.logical_or.reduce(pos, axis=0).argmax())  # first cell with a root
+        k = int(_ANY(pos, axis=0).argmax())  # first cell with a root
         if k == 0:  # no grid point above 0
             return 1.0, (jj, ii, coef)
         cand = pos[:, k].nonzero()[0]
         lo, hi = float(_GRID[k - 1]), float(_GRID[k])
         if cand.size == 1:
             return _rtsafe1(*coef[:, cand[0]].tolist(), lo, hi), (jj, ii, coef)
-        c = coef[:, cand]
-        gl, gh = G[cand, k - 1], G[cand, k]
+        c = coef.take(cand, 1)
+        Gc = G.take(cand, 0)
+        gl, gh = Gc[:, k - 1], Gc[:, k]
         best = int(np.argmin(gl / (gl - gh)))  # first by linear interpolation
         x = _rtsafe1(*c[:, best].tolist(), lo, hi)
         for _ in range(20):
             below = _powers(x - 1e-12) @ c
-            if not (below > 0).any():
+            if not _ANY(below > 0):
                 break
             best = int(np.argmax(below))
             x = _rtsafe1(*c[:, best].tolist(), lo, x - 1e-12)
@@ -394,7 +402,7 @@ class AdaptiveSolver:
         if loc is not None:
             jj, ii, coef = loc
             hit = (np.dot(_powers(x_star + GROUP_WINDOW), coef) > 0).nonzero()[0]
-            gj, gi = jj[hit], ii[hit]
+            gj, gi = jj.take(hit), ii.take(hit)
         else:
             gj = gi = _NONE
         extra = None  # neurons whose sliding multiplier is at (or past) 0 or 1
@@ -461,7 +469,7 @@ class AdaptiveSolver:
         q = float(np.dot(on * rho, gk))  # <D_j without the face's term, x_k>
         M = float(rho[k] * xn2)
         s = 1.0 if y[j] >= 0 else -1.0
-        tol = FACE_TOL * (float(np.dot(np.abs(gk), np.abs(rho))) + 1e-300)
+        tol = FACE_TOL * (float(np.dot(F.absgram[k], np.abs(rho))) + 1e-300)
         code = 0 if s * q <= tol else 1 if s * (q + M) >= -tol else 2  # as _handle_single
         old = int(S[j, k]) + 2 * int(slide_j[k])  # (a sliding pair is never on)
         if code == old:
@@ -474,14 +482,16 @@ class AdaptiveSolver:
         elif old == 2:
             self.sliding_time += t - float(self.slide_start[j, k])
             self.slide_start[j, k] = np.nan
+        # update the pattern and the violation test in place (as _set_pattern would)
         S[j, k] = code == 1
+        F.Sf[j, k] = sf = float(code == 1)
+        self._sgn[j, k] = 1.0 - 2.0 * sf
+        viol = self._inv_xn[k] - self._inv_xn2[k] * sf
         if old == 2 or code == 2:  # the sliding set changes: recompute the faces
             F.slide[j, k] = code == 2
-            self._set_pattern(S, F.slide)
-        else:  # on <-> off: update the pattern and the violation test in place
-            F.Sf[j, k] = sf = float(code)
-            self._sgn[j, k] = 1.0 - 2.0 * sf
-            self._viol[j, k] = self._inv_xn[k] - self._inv_xn2[k] * sf
+            F.refresh_faces()
+            viol *= code != 2
+        self._viol[j, k] = viol
         return True
 
     def _near_boundary(self, alpha):
@@ -505,7 +515,7 @@ class AdaptiveSolver:
             cand &= (F.xn > 0)[None, :]
         count = cand.sum(axis=1)
         one = count == 1
-        if one.any():
+        if _ANY(one):
             self._handle_single(r[one], np.argmax(cand[one], axis=1), W, a, rho, S, slide)
         for e in (count > 1).nonzero()[0]:
             j, K = r[e], cand[e].nonzero()[0]
@@ -559,11 +569,11 @@ class AdaptiveSolver:
         if not np.count_nonzero((old == 2) | (codes == 2)):
             return
         enter = codes == 2
-        if enter.any():
+        if _ANY(enter):
             self.slide_start[j[enter], k[enter]] = self.t
             self.sliding_entries += int(enter.sum())
         leave = (old == 2) & ~enter
-        if leave.any():
+        if _ANY(leave):
             self.sliding_time += float(np.sum(self.t - self.slide_start[j[leave], k[leave]]))
             self.slide_start[j[leave], k[leave]] = np.nan
 

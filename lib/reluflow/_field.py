@@ -30,6 +30,10 @@ MAX_FACES = 6
 SMALL_D = 16
 #: Largest (sliding neurons x d) for which they are one dense matrix (see ``_dense_maps``).
 MAX_DENSE_MAP = 400
+#: Largest n d^2 for which the single-face projectors of all points are tabulated.
+MAX_PI_TABLE = 1 << 20
+#: Largest number of cached multi-face layouts (the cache is cleared when it is full).
+MAX_MULTI_CACHE = 4096
 
 
 class PatternField:
@@ -46,6 +50,7 @@ class PatternField:
         self.X, self.data, self.loss = X, data, loss
         self.XT = np.ascontiguousarray(X.T)
         self.gram = X @ X.T
+        self.absgram = np.abs(self.gram)
         self.xn2 = np.einsum("ij,ij->i", X, X)
         self.xn = np.sqrt(self.xn2)
         self.n, self.d = X.shape
@@ -53,6 +58,12 @@ class PatternField:
         self._labels, self._weights, self._residual = data.y, data.weights, loss._residual
         self.P = self.rho = None
         self._cache: dict = {}
+        self._mcache: dict = {}  # the stacked rows of the neurons with several faces, by faces
+        # per point: the single-face rows x_k / |x_k|^2 and, for small d, projectors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._B1all = X / self.xn2[:, None]
+            small = self.d <= SMALL_D and self.n * self.d * self.d <= MAX_PI_TABLE
+            self._Pi1all = np.eye(self.d) - X[:, :, None] * self._B1all[:, None, :] if small else None
 
     def set_pattern(self, S: np.ndarray, slide: np.ndarray) -> None:
         """Freeze the on-set ``S`` and the sliding set ``slide`` (both (m, n) bool).
@@ -62,8 +73,14 @@ class PatternField:
         self.Sf = S.astype(float)
         old = getattr(self, "slide", None)
         self.slide = slide
-        if old is None or old is slide or old.shape != slide.shape or (old != slide).any():
+        new = old is None or old is slide or old.shape != slide.shape
+        if new or np.logical_or.reduce(old != slide, axis=None):  # (.any() without the wrapper)
             self._faces(slide)
+
+    def refresh_faces(self) -> None:
+        """Recompute the per-face quantities after ``slide`` was modified in place (``S``
+        and ``Sf`` are the caller's to keep consistent)."""
+        self._faces(self.slide)
 
     @property
     def multi(self) -> dict:
@@ -83,30 +100,31 @@ class PatternField:
         count = np.bincount(rows, minlength=slide.shape[0])
         one = count[rows] == 1
         self.j1, self.k1 = rows[one], cols[one]
-        self.x1, self.xn2_1 = X[self.k1], self.xn2[self.k1]
-        B1 = self.x1 / self.xn2_1[:, None]
+        B1 = self._B1all[self.k1]  # (= X[k1] / xn2[k1][:, None], tabulated)
         slot = np.arange(self.j1.size)
         if small:
-            Pi1 = np.eye(d) - self.x1[:, :, None] * B1[:, None, :]
+            if self._Pi1all is not None:
+                Pi1 = self._Pi1all[self.k1]
+            else:
+                x1 = X[self.k1]
+                Pi1 = np.eye(d) - x1[:, :, None] * B1[:, None, :]
         if one.all():
             self.js, self.owners, self.faces = self.j1, self.j1, self.k1
             self.B = self.Bd = self.Bp = B1
             if small:
                 self.Pi = self.Pi_proj = Pi1
         else:
-            jm = np.flatnonzero(count > 1)
-            Ks = np.split(cols[~one], np.cumsum(count[jm])[:-1])
-            entries = [self._multi_entry(K) for K in Ks]
+            jm, rm, cm, Bm, Bdm, Bpm, slot_m, Pim, Ppm = self._multi_part(rows[~one], cols[~one], count)
             self.js = np.concatenate([self.j1, jm])
-            self.owners = np.concatenate([self.j1, rows[~one]])
-            self.faces = np.concatenate([self.k1, cols[~one]])
-            self.B = np.concatenate([B1] + [e[0] for e in entries])
-            self.Bd = np.concatenate([B1] + [e[1] for e in entries])
-            self.Bp = np.concatenate([B1] + [e[2] for e in entries])
-            slot = np.concatenate([slot, self.j1.size + np.repeat(np.arange(jm.size), count[jm])])
+            self.owners = np.concatenate([self.j1, rm])
+            self.faces = np.concatenate([self.k1, cm])
+            self.B = np.concatenate([B1, Bm])
+            self.Bd = np.concatenate([B1, Bdm])
+            self.Bp = np.concatenate([B1, Bpm])
+            slot = np.concatenate([slot, self.j1.size + slot_m])
             if small:
-                self.Pi = np.concatenate([Pi1, np.stack([e[3] for e in entries])])
-                self.Pi_proj = np.concatenate([Pi1, np.stack([e[4] for e in entries])])
+                self.Pi = np.concatenate([Pi1, Pim])
+                self.Pi_proj = np.concatenate([Pi1, Ppm])
         self.nfaces = self.faces.size
         self.Xf = X[self.faces]
         self._T = None
@@ -114,6 +132,31 @@ class PatternField:
             self.Pi = self.Pi_proj = None
         elif self.js.size * d <= MAX_DENSE_MAP:
             self._dense_maps(slot)
+
+    def _multi_part(self, rm: np.ndarray, cm: np.ndarray, count: np.ndarray):
+        """The neurons with several faces (``rm``, ``cm``: their faces' neurons and points,
+        in order): (jm, rm, cm, B, Bd, Bp rows, slot offsets, Pi, Pi_proj stacks); cached."""
+        key = rm.tobytes() + cm.tobytes()
+        part = self._mcache.get(key)
+        if part is None:
+            jm = np.flatnonzero(count > 1)
+            entries = [self._multi_entry(K) for K in np.split(cm, np.cumsum(count[jm])[:-1])]
+            small = self.d <= SMALL_D
+            part = (
+                jm,
+                rm,
+                cm,
+                np.concatenate([e[0] for e in entries]),
+                np.concatenate([e[1] for e in entries]),
+                np.concatenate([e[2] for e in entries]),
+                np.repeat(np.arange(jm.size), count[jm]),
+                np.stack([e[3] for e in entries]) if small else None,
+                np.stack([e[4] for e in entries]) if small else None,
+            )
+            if len(self._mcache) >= MAX_MULTI_CACHE:
+                self._mcache.clear()
+            self._mcache[key] = part
+        return part
 
     def _dense_maps(self, slot: np.ndarray) -> None:
         """One block-diagonal matrix maps the stacked D_j (j in ``js``) to the projected D_j
@@ -167,7 +210,8 @@ class PatternField:
     def residuals(self, a: np.ndarray, W: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
         """Residual weights for the frozen-pattern outputs (``P = W X^T`` if already known)."""
         f = np.dot(a, self.Sf * (np.dot(W, self.XT) if P is None else P))
-        return self.loss.residuals(f, self.data)
+        # (as in __call__: no np.errstate here, the solver silences warnings for the run)
+        return self._weights * self._residual(self._labels, f)
 
     def __call__(
         self, y: np.ndarray, m: int, need_alpha: bool = True, out: np.ndarray | None = None
