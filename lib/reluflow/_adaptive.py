@@ -157,6 +157,7 @@ class AdaptiveSolver:
         self._jof = np.repeat(np.arange(self.m), n)  # neuron and point of a flat pair index
         self._iof = np.tile(np.arange(n), self.m)
         self._qbuf, self._fbuf = np.empty((self.m, n)), np.empty((self.m, n), bool)  # (per step)
+        self._hv = np.ones(5)  # (1, h, h, h, h): the dense-output scaling in _locate_pairs
         self.sliding_time = 0.0
         self.sliding_entries = 0
         P = W0 @ data.X.T
@@ -212,7 +213,8 @@ class AdaptiveSolver:
         self._viol = viol
 
     def _wnorm(self, W):
-        return np.sqrt(np.einsum("ij,ij->i", W, W))
+        n2 = np.einsum("ij,ij->i", W, W)
+        return np.sqrt(n2, out=n2)
 
     def _near_face(self, y, P, r):
         """Pairs (outside the sliding set) within the band of their face, for the neurons
@@ -275,7 +277,8 @@ class AdaptiveSolver:
         # pairs whose sign left the band on the wrong side of their frozen state (P at y_new
         # is left in the field by the last stage)
         W_new = self._W(y_new)
-        thr = BAND * self._wnorm(W_new)
+        thr = self._wnorm(W_new)
+        thr *= BAND
         np.multiply(self.field.P, self._viol, out=self._qbuf)
         flat = np.greater(self._qbuf, thr[:, None], out=self._fbuf).ravel().nonzero()[0]
         any_pair = flat.size > 0
@@ -315,22 +318,24 @@ class AdaptiveSolver:
         Z = np.empty((m * d, 5))
         Z[:, 0] = self.y[m:]
         Z[:, 1:] = K[:, m:].T @ _P
-        pc = np.einsum("edk,ed->ke", Z.reshape(m, d, 5).take(jj, 0), self.field.X.take(ii, 0))
+        C = np.einsum("edk,ed->ek", Z.reshape(m, d, 5).take(jj, 0), self.field.X.take(ii, 0))
         sgn = self._sgn.take(flat)  # on: -1, off: +1
         # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
-        # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side
-        coef = pc
-        u = coef[0]
-        u *= sgn
+        # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side;
+        # scale row-wise by (sgn, sgn h, ..., sgn h) in one pass over the contiguous (N, 5)
+        hv = self._hv
+        hv[1:] = h
+        C *= np.multiply.outer(sgn, hv)
+        u = C[:, 0]
         inside = u > 0
         if np.count_nonzero(inside):
             tau = (BAND * self._wnorm(self._W(self.y))).take(jj) * self.field.xn.take(ii)
-            coef[0] = np.minimum(u - tau * inside, 0.0)  # g(0) <= 0 < g(1)
-        coef[1:] *= sgn * h
+            C[:, 0] = np.minimum(u - tau * inside, 0.0)  # g(0) <= 0 < g(1)
+        coef = C.T
         # Bracket every root on a coarse grid; only pairs whose first crossing lies in the
         # earliest cell can hold the earliest event. Refine the one that linear
         # interpolation puts first, then make sure no other crossed before it.
-        G = coef.T @ _GRID_POWERS
+        G = C @ _GRID_POWERS
         pos = G > 0  # (column 0 never: g(0) <= 0)
         k = int(_ANY(pos, axis=0).argmax())  # first cell with a root
         if k == 0:  # no grid point above 0
