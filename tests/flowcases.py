@@ -30,3 +30,12 @@ def separable(n=20, seed=0):
     marg = Z @ [1.0, -0.5] + 0.1
     Z = Z[np.abs(marg) > 0.1][:n]
     return rf.Dataset(rf.with_bias(Z), np.sign(Z @ [1.0, -0.5] + 0.1))
+
+
+#: Problems on which a_j^2 - |w_j|^2 must stay conserved: (data, loss, width, init scale, t_end).
+BALANCE_CASES = [
+    (rf.Dataset(np.eye(4, 5), [1.0, 0.5, -0.8, -0.3]), "square", 30, 1e-4, 60.0),
+    (separable(), "logistic", 30, 1e-5, 1e3),
+    (two_point(), "exponential", 40, 1e-6, 60.0),
+]
+BALANCE_IDS = ["orthogonal-square", "separable-logistic", "two-point-exponential"]

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from flowcases import closed_form, rel_err, separable, two_point
+from flowcases import BALANCE_CASES, BALANCE_IDS, closed_form, rel_err, separable, two_point
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -54,15 +54,7 @@ def test_switch_time_and_sliding_match_the_analytic_solution():
 
 
 # ------------------------------------------------------------- invariants
-@pytest.mark.parametrize(
-    "data, loss, m, scale, t_end",
-    [
-        (rf.Dataset(np.eye(4, 5), [1.0, 0.5, -0.8, -0.3]), "square", 30, 1e-4, 60.0),
-        (separable(), "logistic", 30, 1e-5, 1e3),
-        (two_point(), "exponential", 40, 1e-6, 60.0),
-    ],
-    ids=["orthogonal-square", "separable-logistic", "two-point-exponential"],
-)
+@pytest.mark.parametrize("data, loss, m, scale, t_end", BALANCE_CASES, ids=BALANCE_IDS)
 def test_balancedness_is_conserved(data, loss, m, scale, t_end):
     net0 = rf.small_init(m, data.d, scale, seed=1, balanced=False)
     traj = rf.gradient_flow(net0, data, loss, t_end, rtol=1e-9)
