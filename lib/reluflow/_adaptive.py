@@ -488,8 +488,8 @@ class AdaptiveSolver:
             self.sliding_time += t - float(self.slide_start[j, k])
             self.slide_start[j, k] = np.nan
         # update the pattern and the violation test in place (as _set_pattern would)
-        S[j, k] = code == 1
-        F.Sf[j, k] = sf = float(code == 1)
+        F.set_pair(j, k, code == 1)
+        sf = float(code == 1)
         self._sgn[j, k] = 1.0 - 2.0 * sf
         viol = self._inv_xn[k] - self._inv_xn2[k] * sf
         if old == 2 or code == 2:  # the sliding set changes: recompute the faces

@@ -55,7 +55,7 @@ class PatternField:
         self.xn = np.sqrt(self.xn2)
         self.n, self.d = X.shape
         self.nfev = 0
-        self._labels, self._weights, self._residual = data.y, data.weights, loss._residual
+        self._rho_of = loss._weighted_residual(data)  # f -> rho
         self.P = self.rho = None
         self._cache: dict = {}
         self._mcache: dict = {}  # the stacked rows of the neurons with several faces, by faces
@@ -71,15 +71,21 @@ class PatternField:
         same array object is passed again, since it may have been modified in place)."""
         self.S = S
         self.Sf = S.astype(float)
+        self.SfT = np.ascontiguousarray(self.Sf.T)
         old = getattr(self, "slide", None)
         self.slide = slide
         new = old is None or old is slide or old.shape != slide.shape
         if new or np.logical_or.reduce(old != slide, axis=None):  # (.any() without the wrapper)
             self._faces(slide)
 
+    def set_pair(self, j: int, k: int, on: bool) -> None:
+        """Set the pair (j, k) on or off in ``S`` and its float copies, in place."""
+        self.S[j, k] = on
+        self.Sf[j, k] = self.SfT[k, j] = float(on)
+
     def refresh_faces(self) -> None:
         """Recompute the per-face quantities after ``slide`` was modified in place (``S``
-        and ``Sf`` are the caller's to keep consistent)."""
+        is the caller's to keep consistent, with :meth:`set_pair`)."""
         self._faces(self.slide)
 
     @property
@@ -168,7 +174,8 @@ class PatternField:
         T[: ns * d].reshape(ns, d, ns, d)[ar, :, ar, :] = self.Pi
         T[ns * d :].reshape(nf, ns, d)[np.arange(nf), slot] = self.B
         self._T, self._Tp = T, T[: ns * d]
-        self._flat = (self.js[:, None] * d + np.arange(d)).ravel()  # D[js] in D.ravel()
+        m = self.S.shape[0]
+        self._flat = (self.js[:, None] + m * np.arange(d)).ravel()  # D[js] in D^T.ravel()
 
     def project(self, W: np.ndarray) -> None:
         """Project the rows of the sliding neurons of W (m, d) onto their faces, in place."""
@@ -211,7 +218,7 @@ class PatternField:
         """Residual weights for the frozen-pattern outputs (``P = W X^T`` if already known)."""
         f = np.dot(a, self.Sf * (np.dot(W, self.XT) if P is None else P))
         # (as in __call__: no np.errstate here, the solver silences warnings for the run)
-        return self._weights * self._residual(self._labels, f)
+        return self._rho_of(f)
 
     def __call__(
         self, y: np.ndarray, m: int, need_alpha: bool = True, out: np.ndarray | None = None
@@ -224,28 +231,30 @@ class PatternField:
         # (np.dot rather than @: the same BLAS products with less call overhead)
         self.P = P = np.dot(W, self.XT)
         SP = self.Sf * P
-        self.rho = rho = self._weights * self._residual(self._labels, np.dot(a, SP))
+        self.rho = rho = self._rho_of(np.dot(a, SP))
         if out is None:
             out = np.empty(y.size)
         np.dot(SP, rho, out=out[:m])
-        D = np.dot(self.Sf * rho, self.X)
+        # D^T = (X^T diag(rho)) S^T, shape (d, m): scaling the d x n inputs instead of the
+        # m x n pattern, and a product BLAS does faster than (S diag(rho)) X
+        DT = np.dot(self.XT * rho, self.SfT)
         if not self.nfaces:
             alpha = np.zeros(0) if need_alpha else None
         elif self._T is not None:
-            flat = self._flat  # (flat gather / scatter: cheaper than D[js] on rows)
+            flat = self._flat  # (flat gather / scatter in D^T: cheaper than D[js] on rows)
             if need_alpha:
-                v = np.dot(self._T, D.take(flat))
+                v = np.dot(self._T, DT.take(flat))
                 alpha = v[flat.size :] / -rho[self.faces]
-                D.put(flat, v[: flat.size])
+                DT.put(flat, v[: flat.size])
             else:
                 alpha = None
-                D.put(flat, np.dot(self._Tp, D.take(flat)))
+                DT.put(flat, np.dot(self._Tp, DT.take(flat)))
         elif need_alpha:
-            alpha = self._alpha(D, rho)
+            alpha = self._alpha(DT.T, rho)
         else:
             alpha = None
-            self._project_D(D)
-        np.multiply(a[:, None], D, out=out[m:].reshape(m, self.d))
+            self._project_D(DT.T)
+        np.multiply(DT, a, out=out[m:].reshape(m, self.d).T)
         return out, alpha
 
     def _alpha(self, D: np.ndarray, rho: np.ndarray) -> np.ndarray:

@@ -51,12 +51,25 @@ class Loss:
         Whether labels must be in {-1, +1}.
     _value, _residual : callable
         ``(y, f) -> array`` per-sample loss and per-sample :math:`-\\partial\\ell/\\partial f`.
+    _weighted : callable, optional
+        ``(y, c) -> (f -> c * _residual(y, f))`` with the label-dependent factors computed
+        once (the solvers evaluate it at every gradient evaluation); derived from
+        ``_residual`` when not given.
     """
 
     name: str
     classification: bool
     _value: Callable[[np.ndarray, np.ndarray], np.ndarray]
     _residual: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    _weighted: Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]] | None = None
+
+    def _weighted_residual(self, data: Dataset) -> Callable[[np.ndarray], np.ndarray]:
+        """``f -> rho`` for fixed data: the residual weights of :meth:`residuals` without the
+        per-call label arithmetic (no ``np.errstate``: the caller sets it)."""
+        if self._weighted is not None:
+            return self._weighted(data.y, data.weights)
+        y, c, residual = data.y, data.weights, self._residual
+        return lambda f: c * residual(y, f)
 
     def check_labels(self, data: Dataset) -> None:
         """Raise ``ValueError`` if the labels do not suit this loss."""
@@ -86,9 +99,29 @@ class Loss:
 
 square = Loss("square", False, lambda y, f: 0.5 * (f - y) ** 2, lambda y, f: y - f)
 # ln(1 + e^{-z}) = logaddexp(0, -z) and its derivative expit(-z) are stable for |z| ~ 1e3.
-logistic = Loss("logistic", True, lambda y, f: np.logaddexp(0.0, -y * f), lambda y, f: y * expit(-y * f))
+
+
+def _margin_weighted(g):
+    """``_weighted`` of a margin loss with residual y g(-y f): (c y) g((-y) f)."""
+
+    def make(y, c):
+        cy, ny = c * y, -y
+        return lambda f: cy * g(ny * f)
+
+    return make
+
+
+logistic = Loss(
+    "logistic",
+    True,
+    lambda y, f: np.logaddexp(0.0, -y * f),
+    lambda y, f: y * expit(-y * f),
+    _margin_weighted(expit),
+)
 # e^{-z} overflows to inf for z < -709: the value is then genuinely not representable.
-exponential = Loss("exponential", True, lambda y, f: np.exp(-y * f), lambda y, f: y * np.exp(-y * f))
+exponential = Loss(
+    "exponential", True, lambda y, f: np.exp(-y * f), lambda y, f: y * np.exp(-y * f), _margin_weighted(np.exp)
+)
 linear = Loss("linear", False, lambda y, f: -y * f, lambda y, f: y + 0.0 * f)
 
 _BY_NAME = {loss.name: loss for loss in (square, logistic, exponential, linear)}
