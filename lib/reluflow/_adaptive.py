@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ._field import FACE_TOL, PatternField, solve_faces
+from ._field import FACE_TOL, MAX_FACES, PatternField, solve_faces
 from .trajectory import SWITCH_DTYPE
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (as in scipy's RK45).
@@ -50,6 +50,9 @@ for _s in range(1, 6):
     _AM[_s, :_s] = _A[_s]
 _AM[6] = _B
 _E = np.array([-71 / 57600, 0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
+# the same with a leading column (row) for the state y, for products against (y, stages)
+_AMY = np.hstack([np.zeros((7, 1)), _AM])
+_EY = np.concatenate([[0.0], _E])
 _P = np.array(
     [
         [1, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
@@ -151,7 +154,8 @@ class AdaptiveSolver:
         n = data.n
         xn = self.field.xn
         self._inv_xn = np.divide(1.0, xn, out=np.zeros_like(xn), where=xn > 0)
-        self._inv_xn2 = 2.0 * self._inv_xn
+        # (the violation test's row factors, 1/BAND folded in)
+        self._vb1, self._vb2 = self._inv_xn / BAND, 2.0 * self._inv_xn / BAND
         self._all_xpos = bool(np.all(xn > 0))
         self.slide_start = np.full((self.m, n), np.nan)
         self._jof = np.repeat(np.arange(self.m), n)  # neuron and point of a flat pair index
@@ -203,11 +207,11 @@ class AdaptiveSolver:
 
     def _set_pattern(self, S, slide) -> None:
         """Freeze a pattern in the field and precompute the signed, scaled violation test:
-        pair (j, i) has left its band when P_ji * _viol[j, i] > BAND ||w_j||."""
+        pair (j, i) has left its band when P_ji * _viol[j, i] > ||w_j|| (BAND folded in)."""
         self.field.set_pattern(S, slide)
         Sf = self.field.Sf
         self._sgn = 1.0 - 2.0 * Sf
-        viol = self._inv_xn - self._inv_xn2 * Sf
+        viol = self._vb1 - self._vb2 * Sf
         if self.field.nfaces:
             viol *= ~slide
         self._viol = viol
@@ -231,25 +235,27 @@ class AdaptiveSolver:
     # ---------------------------------------------------------------- one step
     def _try_step(self, h):
         y, m, field = self.y, self.m, self.field
-        hA = h * _AM
-        K = np.empty((7, y.size))
-        K[0] = self.k0
+        # rows of KY: y, then the 7 stages; row s of hA combines rows 0..s into stage s's
+        # state (row 6: y_new), so y is added inside the same product
+        hA = h * _AMY
+        hA[:, 0] = 1.0
+        KY = np.empty((8, y.size))
+        KY[0] = y
+        KY[1] = self.k0
         ys = np.empty(y.size)
         for s in range(1, 6):
-            np.dot(hA[s, :s], K[:s], out=ys)
-            ys += y
-            field(ys, m, False, K[s])
-        y_new = np.dot(hA[6, :6], K[:6])
-        y_new += y
-        _, alpha_new = field(y_new, m, True, K[6])
+            np.dot(hA[s, : s + 1], KY[: s + 1], out=ys)
+            field(ys, m, False, KY[s + 1])
+        y_new = np.dot(hA[6, :7], KY[:7])
+        _, alpha_new = field(y_new, m, True, KY[7])
         scale = np.abs(y)
         np.maximum(scale, np.abs(y_new), out=scale)
         scale *= self.rtol
         scale += self.atol
-        e = np.dot(_E, K)  # (np.dot: less call overhead than @)
+        e = np.dot(_EY, KY)  # (np.dot: less call overhead than @)
         e /= scale
         err = h * math.sqrt(float(np.dot(e, e)) / e.size)
-        return y_new, K, alpha_new, err
+        return y_new, KY[1:], alpha_new, err
 
     def step(self, t_end) -> str | None:
         """Advance by one accepted step (possibly cut at an event). Returns an error
@@ -278,7 +284,6 @@ class AdaptiveSolver:
         # is left in the field by the last stage)
         W_new = self._W(y_new)
         thr = self._wnorm(W_new)
-        thr *= BAND
         np.multiply(self.field.P, self._viol, out=self._qbuf)
         flat = np.greater(self._qbuf, thr[:, None], out=self._fbuf).ravel().nonzero()[0]
         any_pair = flat.size > 0
@@ -460,7 +465,12 @@ class AdaptiveSolver:
             cand &= F.xn > 0
         k = cand.nonzero()[0]
         if k.size != 1:
-            return False
+            if k.size > MAX_FACES or k.size == 0:
+                return False
+            if rho is None:
+                rho = F.residuals(y[:m], self._W(y), P)
+            self._handle_faces(y, j, k, rho)
+            return True
         k = int(k[0])
         if rho is None:
             rho = F.residuals(y[:m], self._W(y), P)
@@ -491,13 +501,43 @@ class AdaptiveSolver:
         F.set_pair(j, k, code == 1)
         sf = float(code == 1)
         self._sgn[j, k] = 1.0 - 2.0 * sf
-        viol = self._inv_xn[k] - self._inv_xn2[k] * sf
+        viol = self._vb1[k] - self._vb2[k] * sf
         if old == 2 or code == 2:  # the sliding set changes: recompute the faces
             F.slide[j, k] = code == 2
             F.refresh_faces()
             viol *= code != 2
         self._viol[j, k] = viol
         return True
+
+    def _handle_faces(self, y, j, K, rho) -> None:
+        """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
+        indices), in place: the same arithmetic, with the pattern, the sliding set and the
+        violation test updated only where the face problem changed a pair."""
+        F, m, d = self.field, self.m, self.d
+        lo = m + j * d
+        y[lo : lo + d] = F.project_onto(K, y[lo : lo + d])
+        S, slide_j = F.S, F.slide[j]
+        on = S[j].copy()
+        on[K] = False
+        gK = F.gram[K]
+        q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
+        scale = np.abs(gK) @ np.abs(rho) + 1e-300
+        sol = solve_faces(q, M, 1.0 if y[j] >= 0 else -1.0, scale)
+        codes = sol[1] if sol is not None else np.zeros(K.size, int)
+        old = np.where(slide_j[K], 2, S[j, K].astype(int))
+        ch = (old != codes).nonzero()[0]
+        if not ch.size:
+            return
+        self._record(np.full(K.size, j), K, old, codes)
+        for c in ch.tolist():
+            k, code = int(K[c]), int(codes[c])
+            F.set_pair(j, k, code == 1)
+            sf = float(code == 1)
+            self._sgn[j, k] = 1.0 - 2.0 * sf
+            self._viol[j, k] = (self._vb1[k] - self._vb2[k] * sf) * (code != 2)
+        if np.count_nonzero((old == 2) != (codes == 2)):  # the sliding set changes
+            slide_j[K] = codes == 2
+            F.refresh_faces()
 
     def _near_boundary(self, alpha):
         """Neurons whose sliding multiplier is at (or past) 0 or 1."""
