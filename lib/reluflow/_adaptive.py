@@ -65,6 +65,10 @@ _P = np.array(
     ]
 )
 _PT = np.ascontiguousarray(_P.T)
+# rows (y, stages): y(x) = _PY (1, h x, h x^2, h x^3, h x^4) . (y, K_1, ..., K_7)
+_PY = np.zeros((8, 5))
+_PY[0, 0] = 1.0
+_PY[1:, 1:] = _P
 
 #: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
 #: pre-activation is not yet counted as having changed sign.
@@ -132,10 +136,6 @@ def _powers(x):
     return np.array([1.0, x, x2, x2 * x, x2 * x2])
 
 
-def _weights(x):
-    """Dense-output weights on the 7 stages at the fraction x of the step."""
-    x2 = x * x
-    return np.dot(_P, np.array([x, x2, x2 * x, x2 * x2]))
 
 
 class AdaptiveSolver:
@@ -161,6 +161,7 @@ class AdaptiveSolver:
         self._jof = np.repeat(np.arange(self.m), n)  # neuron and point of a flat pair index
         self._iof = np.tile(np.arange(n), self.m)
         self._qbuf, self._fbuf = np.empty((self.m, n)), np.empty((self.m, n), bool)  # (per step)
+        self._ones_d = np.ones(self.d)
         self._hv = np.ones(5)  # (1, h, h, h, h): the dense-output scaling in _locate_pairs
         self.sliding_time = 0.0
         self.sliding_entries = 0
@@ -178,11 +179,12 @@ class AdaptiveSolver:
         """The switch log as an array of :data:`SWITCH_DTYPE`."""
         if not self._sw:
             return np.zeros(0, SWITCH_DTYPE)
-        out = np.empty(sum(c[1].size for c in self._sw), SWITCH_DTYPE)
-        out["t"] = np.concatenate([np.full(c[1].size, c[0]) for c in self._sw])
-        out["neuron"] = np.concatenate([c[1] for c in self._sw])
-        out["point"] = np.concatenate([c[2] for c in self._sw])
-        out["kind"] = _KINDS[np.concatenate([c[3] for c in self._sw])]
+        # (chunks hold arrays, or ints for a single switch)
+        out = np.empty(sum(np.size(c[1]) for c in self._sw), SWITCH_DTYPE)
+        out["t"] = np.concatenate([np.full(np.size(c[1]), c[0]) for c in self._sw])
+        out["neuron"] = np.concatenate([np.ravel(c[1]) for c in self._sw])
+        out["point"] = np.concatenate([np.ravel(c[2]) for c in self._sw])
+        out["kind"] = _KINDS[np.concatenate([np.ravel(c[3]) for c in self._sw])]
         return out
 
     def initial_step(self, t_end) -> None:
@@ -217,7 +219,7 @@ class AdaptiveSolver:
         self._viol = viol
 
     def _wnorm(self, W):
-        n2 = np.einsum("ij,ij->i", W, W)
+        n2 = np.dot(W * W, self._ones_d)
         return np.sqrt(n2, out=n2)
 
     def _near_face(self, y, P, r):
@@ -255,7 +257,7 @@ class AdaptiveSolver:
         e = np.dot(_EY, KY)  # (np.dot: less call overhead than @)
         e /= scale
         err = h * math.sqrt(float(np.dot(e, e)) / e.size)
-        return y_new, KY[1:], alpha_new, err
+        return y_new, KY, alpha_new, err
 
     def step(self, t_end) -> str | None:
         """Advance by one accepted step (possibly cut at an event). Returns an error
@@ -269,7 +271,7 @@ class AdaptiveSolver:
         if not h > 0:
             return f"step size is {h!r} at t = {self.t:.6g}; the field is not finite or degenerate"
         while True:  # (floating-point warnings are silenced for the whole run by the caller)
-            y_new, K, alpha_new, err = self._try_step(h)
+            y_new, KY, alpha_new, err = self._try_step(h)
             if not (_ALL(np.isfinite(y_new)) and math.isfinite(err)):
                 err = math.inf
             if err <= 1.0:
@@ -291,26 +293,30 @@ class AdaptiveSolver:
         if alpha_new.size and not (_MIN(alpha_new) >= 0 and _MAX(alpha_new) <= 1):  # (or NaN)
             alpha_flags = ~((alpha_new >= 0) & (alpha_new <= 1))
         if not any_pair and alpha_flags is None:
-            self._advance(h, K, y_new, alpha_new)
+            self._advance(h, KY, y_new, alpha_new)
             return None
-        x_star, loc = self._locate_pairs(h, K, flat) if any_pair else (1.0, None)
+        x_star, loc = self._locate_pairs(h, KY, flat) if any_pair else (1.0, None)
         if alpha_flags is not None:
-            x_star = self._locate_alpha(h, K, x_star, alpha_flags)
-        return self._land(h, K, x_star, loc)
+            x_star = self._locate_alpha(h, KY, x_star, alpha_flags)
+        return self._land(h, KY, x_star, loc)
 
-    def _dense(self, h, K, x):
-        return self.y + h * np.dot(_weights(x), K)
+    @staticmethod
+    def _dense(h, KY, x):
+        """The dense output at the fraction x of the step, from the rows (y, stages) KY."""
+        hx = h * x
+        hx2 = hx * x
+        return np.dot(np.dot(_PY, np.array([1.0, hx, hx2, hx2 * x, hx2 * x * x])), KY)
 
-    def _advance(self, h, K, y_new, alpha_new):
-        y0 = self.y
-        self.rec.add_interval(self.t, self.t + h, lambda x: y0 + h * (_weights(x) @ K), h)
+    def _advance(self, h, KY, y_new, alpha_new):
+        dense = self._dense
+        self.rec.add_interval(self.t, self.t + h, lambda x: dense(h, KY, x), h)
         self.t += h
         self.y = self._project(y_new)
-        self.k0, self.alpha0 = K[6], alpha_new  # first same as last
+        self.k0, self.alpha0 = KY[7], alpha_new  # first same as last
         self.rec.add_point(self.t, self.y)
 
     # ---------------------------------------------------------------- events
-    def _locate_pairs(self, h, K, flat):
+    def _locate_pairs(self, h, KY, flat):
         """Earliest crossing among the flagged pairs (flat indices ``flat`` into (m, n))
         on the dense output (a quartic in x):
         all are bracketed on a coarse grid, the earliest root is refined by safeguarded
@@ -322,7 +328,7 @@ class AdaptiveSolver:
         # of every weight in one (m, d, 5) array, then <., x_i> for the flagged pairs
         Z = np.empty((m * d, 5))
         Z[:, 0] = self.y[m:]
-        Z[:, 1:] = K[:, m:].T @ _P
+        Z[:, 1:] = KY[1:, m:].T @ _P
         C = np.einsum("edk,ed->ek", Z.reshape(m, d, 5).take(jj, 0), self.field.X.take(ii, 0))
         sgn = self._sgn.take(flat)  # on: -1, off: +1
         # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
@@ -364,12 +370,12 @@ class AdaptiveSolver:
             x = float(_rtsafe(c, np.full(cand.size, lo), np.full(cand.size, hi)).min())
         return x, (jj, ii, coef)
 
-    def _locate_alpha(self, h, K, x_hi, flags):
+    def _locate_alpha(self, h, KY, x_hi, flags):
         """Earliest time in (0, x_hi] at which a flagged multiplier leaves [0, 1]:
         Illinois (safeguarded secant) on phi = min(alpha, 1 - alpha) over flagged faces."""
 
         def phi(x):
-            _, alpha = self.field(self._dense(h, K, x), self.m)
+            _, alpha = self.field(self._dense(h, KY, x), self.m)
             al = alpha[flags]
             al = np.where(np.isfinite(al), al, -1.0)
             return float(np.min(np.minimum(al, 1.0 - al)))
@@ -402,13 +408,13 @@ class AdaptiveSolver:
                 side = 1
         return hi
 
-    def _land(self, h, K, x_star, loc) -> str | None:
+    def _land(self, h, KY, x_star, loc) -> str | None:
         """Move to the event time and handle every event of the group."""
         F, m = self.field, self.m
         t_star = self.t + x_star * h
-        y0 = self.y
-        self.rec.add_interval(self.t, t_star, lambda x: y0 + h * (_weights(x) @ K), h)
-        y = self._dense(h, K, x_star)
+        dense = self._dense
+        self.rec.add_interval(self.t, t_star, lambda x: dense(h, KY, x), h)
+        y = dense(h, KY, x_star)
         if loc is not None:
             jj, ii, coef = loc
             hit = (np.dot(_powers(x_star + GROUP_WINDOW), coef) > 0).nonzero()[0]
@@ -475,8 +481,7 @@ class AdaptiveSolver:
         if rho is None:
             rho = F.residuals(y[:m], self._W(y), P)
         x, xn2 = F.X[k], F.xn2[k]
-        # (the same arithmetic as _handle_single: einsum, not dot, keeps results bit-identical)
-        y[lo : lo + d] = w - (np.einsum("ed,ed->e", w[None], x[None])[0] / xn2) * x
+        y[lo : lo + d] = w - (float(np.dot(w, x)) / xn2) * x
         S = F.S
         on = S[j].copy()
         on[k] = False
@@ -490,7 +495,7 @@ class AdaptiveSolver:
         if code == old:
             return True
         t = self.t
-        self._sw.append((t, np.array([j]), np.array([k]), np.array([code])))
+        self._sw.append((t, j, k, code))
         if code == 2:
             self.slide_start[j, k] = t
             self.sliding_entries += 1
@@ -528,9 +533,16 @@ class AdaptiveSolver:
         ch = (old != codes).nonzero()[0]
         if not ch.size:
             return
-        self._record(np.full(K.size, j), K, old, codes)
+        t = self.t
+        self._sw.append((t, np.full(ch.size, j), K[ch], codes[ch]))
         for c in ch.tolist():
-            k, code = int(K[c]), int(codes[c])
+            k, code, was = int(K[c]), int(codes[c]), int(old[c])
+            if code == 2:
+                self.slide_start[j, k] = t
+                self.sliding_entries += 1
+            elif was == 2:
+                self.sliding_time += t - float(self.slide_start[j, k])
+                self.slide_start[j, k] = np.nan
             F.set_pair(j, k, code == 1)
             sf = float(code == 1)
             self._sgn[j, k] = 1.0 - 2.0 * sf
