@@ -162,7 +162,7 @@ class AdaptiveSolver:
         self._iof = np.tile(np.arange(n), self.m)
         self._qbuf, self._fbuf = np.empty((self.m, n)), np.empty((self.m, n), bool)  # (per step)
         self._ones_d = np.ones(self.d)
-        self._hv = np.ones(5)  # (1, h, h, h, h): the dense-output scaling in _locate_pairs
+        self._hPY = _PY.copy()  # (_PY with h folded into the stages' rows; see _locate_pairs)
         self.sliding_time = 0.0
         self.sliding_entries = 0
         P = W0 @ data.X.T
@@ -325,18 +325,15 @@ class AdaptiveSolver:
         m, d = self.m, self.d
         jj, ii = self._jof.take(flat), self._iof.take(flat)
         # w_j(x) = w_j + h * sum_k x^k (K^T _P)_jk: start and dense-output coefficients
-        # of every weight in one (m, d, 5) array, then <., x_i> for the flagged pairs
-        Z = np.empty((m * d, 5))
-        Z[:, 0] = self.y[m:]
-        Z[:, 1:] = KY[1:, m:].T @ _P
+        # of every weight in one (m d, 5) product over the rows (y, stages) of KY (h folded
+        # into the weights), then <., x_i> for the flagged pairs
+        hPY = self._hPY
+        np.multiply(_P, h, out=hPY[1:, 1:])
+        Z = np.dot(KY[:, m:].T, hPY)
         C = np.einsum("edk,ed->ek", Z.reshape(m, d, 5).take(jj, 0), self.field.X.take(ii, 0))
-        sgn = self._sgn.take(flat)  # on: -1, off: +1
         # violation: g = sgn * (p - thr) > 0 with the threshold thr = 0, or the far edge of
-        # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side;
-        # scale row-wise by (sgn, sgn h, ..., sgn h) in one pass over the contiguous (N, 5)
-        hv = self._hv
-        hv[1:] = h
-        C *= np.multiply.outer(sgn, hv)
+        # the band (sgn * thr = tau) for a pair that starts inside it on the wrong side
+        C *= self._sgn.take(flat)[:, None]  # on: -1, off: +1
         u = C[:, 0]
         inside = u > 0
         if np.count_nonzero(inside):
