@@ -439,14 +439,18 @@ def bench_problem(p: Problem, quick: bool, out) -> dict:
         rows.append([f"{rtol:g}", fmt_int(tr.nfev), fmt_int(tr.nsteps),
                      f"{tr.nrejected:,} ({100 * tr.nrejected / max(tr.nsteps + tr.nrejected, 1):.1f}%)",
                      fmt_int(tr.event_groups), fmt_int(tr.sliding_entries),
-                     fmt_wall(wall), f"{wall / tr.nfev * 1e6:.0f}", f"{over * 1e6:.0f}",
-                     fmt_e(err), tr.status])
+                     fmt_wall(wall), f"{wall / tr.nfev * 1e6:.0f}", f"{over * 1e6:.1f}",
+                     f"{(wall / tr.nfev - costs['pattern_field']) * 1e6:.1f}", fmt_e(err), tr.status])
     res["adaptive"] = ad
     out("### `adaptive` (Dormand–Prince 5(4) with events and sliding)\n")
     out(table(["rtol", "gradient evals", "steps", "rejected", "event groups", "sliding entries",
-               "wall [s]", "µs / eval", "overhead µs / eval", "error", "status"], rows) + "\n")
+               "wall [s]", "µs / eval", "overhead µs / eval", "beyond own field µs / eval", "error",
+               "status"], rows) + "\n")
     out(f"atol = 1e-3 · rtol · max|θ0| (the default). Wall time: best of "
-        f"{1 if quick else ADAPTIVE_REPEATS} runs. Overhead = wall / evals − raw field cost.\n")
+        f"{1 if quick else ADAPTIVE_REPEATS} runs. Overhead = wall / evals − raw field cost (the "
+        "target's definition). Beyond own field = wall / evals − the solver's own frozen-pattern "
+        "field cost (informational: the solver's field is cheaper than the raw one, so this is "
+        "the bookkeeping alone; inside a run the field also pays for sliding projections).\n")
 
     # ---- exponential
     log(f"{p.name}: exponential")
@@ -603,7 +607,9 @@ def targets(r: dict) -> list[str]:
         f"{'PASS' if ok else 'FAIL'}  T3 ({name}): solver overhead ≤ {TARGET_OVERHEAD * 1e6:.0f} µs per "
         f"evaluation: worst {worst['overhead'] * 1e6:.1f} µs ({worst['overhead'] / TARGET_OVERHEAD:.1f}× "
         f"the target) = {worst['wall'] / worst['nfev'] * 1e6:.1f} µs/eval − "
-        f"{r['costs']['raw'] * 1e6:.1f} µs raw field [{per}]")
+        f"{r['costs']['raw'] * 1e6:.1f} µs raw field [{per}]; the solver's own field costs "
+        f"{r['costs']['pattern_field'] * 1e6:.1f} µs, so its bookkeeping is "
+        f"{(worst['wall'] / worst['nfev'] - r['costs']['pattern_field']) * 1e6:.1f} µs/eval")
     return lines
 
 
