@@ -8,18 +8,21 @@ events within a tiny window together, solves each affected neuron's face problem
 restarts in the new pattern.
 
 Cost notes (bench/solver.py, target T3): most steps of a kinked run end at an event, so the
-per-step bookkeeping is kept to a few whole-array numpy operations: the violation test
-reuses ``W X^T`` from the last stage's field evaluation, the dense output is formed only
-where it is needed (weights ``_P @ (x, x^2, x^3, x^4)`` against the stages), the earliest
-crossing is bracketed on a grid for all flagged pairs at once and only one root is refined
-(in scalar arithmetic), group membership is a sign test at the end of the group window,
-switches are logged as arrays, and the field is evaluated at a landing (for the sliding
-multipliers there) only when some pair is sliding. The usual landing (one event pair, no
-other face of its neuron) takes a fast path (:meth:`AdaptiveSolver._handle_one`: one row,
-the pattern and the violation test updated in place; when a slide starts or ends only the
-field's faces are recomputed, from per-point rows tabulated once and cached multi-face
-layouts). Floating-point warnings are silenced once for the whole run by the caller
-(overflow is detected and reported, not warned about).
+per-step bookkeeping is kept to a few whole-array numpy operations: the state y is row 0
+of the stage array, so stage states, the new state and the dense output are single
+products; the violation test reuses ``W X^T`` from the last stage's field evaluation; the
+event quartics come from one product of (y, stages) with the dense-output matrix (h folded
+in), evaluated only for the flagged pairs; the earliest crossing is bracketed on a grid for
+all flagged pairs at once and only one root is refined (in scalar arithmetic); group
+membership is a sign test at the end of the group window; switches are logged as arrays
+(ints for a single switch); and the field is evaluated at a landing (for the sliding
+multipliers there) only when some pair is sliding. A landing on one neuron takes a fast
+path (:meth:`AdaptiveSolver._handle_one`, and :meth:`AdaptiveSolver._handle_faces` when
+the neuron has several candidate faces): the pattern and the violation test are updated
+in place, and when a slide starts or ends only the field's faces are recomputed, from
+per-point rows tabulated once and cached multi-face layouts. Floating-point warnings are
+silenced once for the whole run by the caller (overflow is detected and reported, not
+warned about).
 """
 
 from __future__ import annotations

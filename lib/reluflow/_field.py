@@ -13,7 +13,9 @@ Equivalently, D_j is replaced by its orthogonal projection Pi_j D_j onto the fac
 tangent space, and rho_k alpha_k = -(G_K^{-1} X_K D_j)_k with G_K the Gram matrix of the
 faces. Pi_j and G_K^{-1} X_K depend on the pattern only, so :meth:`PatternField.set_pattern`
 precomputes them (stacked over all sliding neurons) and an evaluation costs a few batched
-products whatever the number of faces.
+products whatever the number of faces. The unprojected D is formed transposed,
+D^T = (X^T diag(rho)) S^T with S^T kept next to S: the frozen pattern makes its transpose
+free, and scaling the d x n inputs is cheaper than scaling the m x n pattern.
 """
 
 from __future__ import annotations
