@@ -83,12 +83,42 @@ def test_activation_patterns_zero_preactivation_is_inactive():
     assert_array_equal(S, [[False, True, False]])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_activation_patterns_band_matches_brute_force(seed):
+    net, data = random_net(seed, m=6), random_data(seed, n=9)
+    tol = 0.3
+    S = rf.activation_patterns(net, data.X, tol=tol)
+    brute = [
+        [float(np.dot(net.W[j], data.X[i])) > tol * np.linalg.norm(net.W[j]) * np.linalg.norm(data.X[i])
+         for i in range(9)]
+        for j in range(6)
+    ]
+    assert_array_equal(S, brute)
+    # the band only removes activity: a subset of the plain pattern
+    assert not np.any(S & ~rf.activation_patterns(net, data.X))
+
+
+def test_activation_patterns_band_ignores_rounding_on_a_face():
+    # a neuron on the face <w, x> = 0 up to a rounding error of either sign
+    X = [[0.0, 1.0], [1.0, 0.0]]
+    for eps in (1e-17, -1e-17):
+        net = rf.Network([1.0], [[1.0, eps]])
+        assert rf.activation_patterns(net, X)[0, 0] == (eps > 0)
+        assert_array_equal(rf.activation_patterns(net, X, tol=1e-9), [[False, True]])
+        assert rf.pattern_census(net, X, tol=1e-9) == {(1,): 1}
+
+
 def test_activation_patterns_validation():
     net = random_net(0, d=3)
     with pytest.raises(ValueError, match="with_bias"):
         rf.activation_patterns(net, np.ones((2, 2)))
     with pytest.raises(ValueError, match="`X`"):
         rf.activation_patterns(net, np.ones(3))
+    for bad in (-1e-9, np.nan, np.inf):
+        with pytest.raises(ValueError, match="`tol`"):
+            rf.activation_patterns(net, np.ones((2, 3)), tol=bad)
+        with pytest.raises(ValueError, match="`tol`"):
+            rf.pattern_census(net, np.ones((2, 3)), tol=bad)
 
 
 # ---------------------------------------------------------------- pattern_census

@@ -31,14 +31,40 @@ def normalized_margin(net: Network, data: Dataset) -> float:
     return float(np.min(data.y * net(data.X)) / norm_sq)
 
 
-def activation_patterns(net: Network, X) -> np.ndarray:
-    r"""Activation patterns :math:`\mathbb 1[\langle w_j, x_i\rangle > 0]`, shape (m, n), bool."""
+def activation_patterns(net: Network, X, *, tol: float = 0.0) -> np.ndarray:
+    r"""Activation patterns :math:`\mathbb 1[\langle w_j, x_i\rangle > \tau \|w_j\| \|x_i\|]`,
+    shape (m, n), bool.
+
+    Parameters
+    ----------
+    net : Network
+    X : array_like, shape (n, d)
+    tol : float
+        Relative band :math:`\tau \ge 0`. With the default 0 a pair is active when its
+        pre-activation is positive (the convention relu'(0) = 0). A neuron sliding along
+        a face :math:`\langle w_j, x_i\rangle = 0` (chapter 1, "Sliding along a face")
+        sits there only up to rounding, so with ``tol = 0`` the sign of a rounding error
+        decides whether it counts as active; a small band such as ``1e-9`` counts it as
+        inactive on that face, reproducibly.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite or negative ``tol``, or mismatched dimensions.
+    """
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"`tol` must be finite and >= 0; got {tol!r}")
     X = as_finite_array(X, "X", ndim=2)
     check_matching_dim(X, net.d)
-    return net.W @ X.T > 0
+    P = net.W @ X.T
+    if tol == 0:
+        return P > 0
+    return P > tol * np.linalg.norm(net.W, axis=1)[:, None] * np.linalg.norm(X, axis=1)[None, :]
 
 
-def pattern_census(net: Network, X, *, by_sign: bool = False, min_norm: float = 0.0) -> dict:
+def pattern_census(
+    net: Network, X, *, by_sign: bool = False, min_norm: float = 0.0, tol: float = 0.0
+) -> dict:
     r"""Count neurons by the set of points on which they are active.
 
     Parameters
@@ -51,6 +77,10 @@ def pattern_census(net: Network, X, *, by_sign: bool = False, min_norm: float = 
     min_norm : float
         Ignore neurons whose norm :math:`\|(a_j, w_j)\|` is below ``min_norm`` times the
         largest neuron norm (e.g. 0.01 counts only neurons that have grown).
+    tol : float
+        Relative band of :func:`activation_patterns`: use a small positive value (e.g.
+        ``1e-9``) when neurons may be sliding along a face, so that they count as
+        inactive on it instead of by the sign of a rounding error.
 
     Returns
     -------
@@ -64,10 +94,12 @@ def pattern_census(net: Network, X, *, by_sign: bool = False, min_norm: float = 
     >>> net = rf.Network([1.0, 1.0, -1.0], [[1.0, 0.0], [1.0, 0.1], [-1.0, 0.0]])
     >>> rf.pattern_census(net, [[1.0, 0.0], [0.0, 1.0]])
     {(0,): 1, (0, 1): 1, (): 1}
+    >>> rf.pattern_census(net, [[1.0, 0.0], [0.0, 1.0]], tol=0.2)  # 0.1 is within the band
+    {(0,): 2, (): 1}
     """
     if not (np.isfinite(min_norm) and min_norm >= 0):
         raise ValueError(f"`min_norm` must be finite and >= 0; got {min_norm!r}")
-    S = activation_patterns(net, X)
+    S = activation_patterns(net, X, tol=tol)
     norms = net.neuron_norms()
     keep = norms >= min_norm * norms.max() if norms.max() > 0 else np.ones(net.m, bool)
     counts: Counter = Counter()
