@@ -101,6 +101,37 @@ def test_several_faces_of_one_neuron():
     assert gaps[1] < gaps[0] / 5 and gaps[1] < 5e-3
 
 
+def tangential_release_case():
+    """Square loss, 7 points in 3-D, width 8: at t = 25.5727 two neurons leave the two
+    faces they slide on while the residual of one face's point is nearly zero, so the
+    off and on fields almost coincide there and the release is tangent to the face."""
+    rng = np.random.default_rng(13)
+    n, d = rng.integers(2, 8), rng.integers(2, 4)
+    X = rng.standard_normal((n, d))
+    data = rf.Dataset(X, rng.standard_normal(n))
+    net0 = rf.small_init(8, d, 10 ** rng.uniform(-6, -1), seed=13, balanced=True)
+    return net0, data, 30.0
+
+
+def test_tangential_release_does_not_stall():
+    # this case used to stall ("200 activation events without progress"): a pair kept
+    # its state at every landing and re-crossed at once; the tie-break of a stalled landing
+    # gives it the other side
+    net0, data, t_end = tangential_release_case()
+    ref = rf.gradient_flow(net0, data, "square", t_end, rtol=1e-12)
+    assert ref.success
+    kinds = {(int(s["neuron"]), int(s["point"])): s["kind"] for s in ref.switches if 25.57 < s["t"] < 25.58}
+    assert len(kinds) >= 2  # the release itself
+    errs = []
+    for rtol in (1e-6, 1e-8, 1e-10):
+        traj = rf.gradient_flow(net0, data, "square", t_end, rtol=rtol)
+        assert traj.success, traj.message
+        errs.append(rel_err(traj.final.flat(), ref.final.flat()))
+    assert errs[0] < 1e-4 and errs[1] < errs[0] / 10 and errs[2] < errs[1] / 10
+    expo = rf.gradient_flow(net0, data, "square", t_end, method="exponential", rtol=1e-5)
+    assert expo.success and rel_err(expo.final.flat(), ref.final.flat()) < 1e-3
+
+
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 5), d=st.integers(2, 3))
 def test_random_problems_match_small_step_gradient_descent(seed, n, d):

@@ -80,6 +80,13 @@ BAND = 1e-10
 GROUP_WINDOW = 1e-9
 #: Sliding multipliers within this distance of 0 or 1 at a landing are re-examined.
 ALPHA_GROUP = 1e-8
+#: _TIE_BREAK: at a landing that made no progress in time (the previous landing was at the
+#: same instant), an event pair whose face problem says "keep your state" has just crossed
+#: again in that state: the first-order test was a tie (the one-sided field is tangent to
+#: the face, e.g. when the residual of the face's point vanishes and the on and off fields
+#: coincide), and the trajectory left on the other side at second order. Such a pair is given
+#: the best state other than its old one (on or slide for an off pair, off or slide for an
+#: on pair), as the face problem would rank them.
 #: Number of consecutive event landings without progress in time that counts as a stall.
 MAX_STALL = 200
 _KINDS = np.array(["off", "on", "slide"])
@@ -448,7 +455,7 @@ class AdaptiveSolver:
                 rows |= extra
             # other faces matter only for neurons with an event
             r = rows.nonzero()[0]
-            y = self._handle(y, r, group[r] | self._near_face(y, P, r), rho, P)
+            y = self._handle(y, r, group[r] | self._near_face(y, P, r), rho, P, events=group[r])
         self.y = y
         self.k0, self.alpha0 = F(y, m)
         self.rec.add_point(self.t, y)
@@ -475,7 +482,7 @@ class AdaptiveSolver:
                 return False
             if rho is None:
                 rho = F.residuals(y[:m], self._W(y), P)
-            self._handle_faces(y, j, k, rho)
+            self._handle_faces(y, j, k, rho, event=i)
             return True
         k = int(k[0])
         if rho is None:
@@ -492,6 +499,8 @@ class AdaptiveSolver:
         tol = FACE_TOL * (float(np.dot(F.absgram[k], np.abs(rho))) + 1e-300)
         code = 0 if s * q <= tol else 1 if s * (q + M) >= -tol else 2  # as _handle_single
         old = int(S[j, k]) + 2 * int(slide_j[k])  # (a sliding pair is never on)
+        if code == old and self._stall and k == i:  # re-crossed at once: see _TIE_BREAK
+            code = (1 if s * (q + M) >= -tol else 2) if old == 0 else (0 if s * q <= tol else 2)
         if code == old:
             return True
         t = self.t
@@ -514,10 +523,11 @@ class AdaptiveSolver:
         self._viol[j, k] = viol
         return True
 
-    def _handle_faces(self, y, j, K, rho) -> None:
+    def _handle_faces(self, y, j, K, rho, event=None) -> None:
         """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
         indices), in place: the same arithmetic, with the pattern, the sliding set and the
-        violation test updated only where the face problem changed a pair."""
+        violation test updated only where the face problem changed a pair. ``event`` is
+        the point of the landing's event pair (for the tie-break of a stalled landing)."""
         F, m, d = self.field, self.m, self.d
         lo = m + j * d
         y[lo : lo + d] = F.project_onto(K, y[lo : lo + d])
@@ -527,9 +537,10 @@ class AdaptiveSolver:
         gK = F.gram[K]
         q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
         scale = np.abs(gK) @ np.abs(rho) + 1e-300
-        sol = solve_faces(q, M, 1.0 if y[j] >= 0 else -1.0, scale)
-        codes = sol[1] if sol is not None else np.zeros(K.size, int)
         old = np.where(slide_j[K], 2, S[j, K].astype(int))
+        forbid = np.where(K == event, old, -1) if self._stall and event is not None else None
+        sol = solve_faces(q, M, 1.0 if y[j] >= 0 else -1.0, scale, forbid)
+        codes = sol[1] if sol is not None else np.zeros(K.size, int)
         ch = (old != codes).nonzero()[0]
         if not ch.size:
             return
@@ -558,9 +569,12 @@ class AdaptiveSolver:
         out[self.field.owners[near]] = True
         return out
 
-    def _handle(self, y, r, pairs, rho, P=None):
-        """Snap the neurons ``r`` onto their faces (their event pairs ``pairs``, shape
-        (r.size, n), and sliding faces) and solve their face problems."""
+    def _handle(self, y, r, pairs, rho, P=None, events=None):
+        """Snap the neurons ``r`` onto their faces (their candidate pairs ``pairs``, shape
+        (r.size, n), and sliding faces) and solve their face problems. ``events`` (same
+        shape) marks the landing's event pairs, for the tie-break of a stalled landing."""
+        if not (self._stall and events is not None):
+            events = None
         F = self.field
         S, slide = F.S.copy(), F.slide.copy()
         W = self._W(y).copy()
@@ -573,7 +587,9 @@ class AdaptiveSolver:
         count = cand.sum(axis=1)
         one = count == 1
         if _ANY(one):
-            self._handle_single(r[one], np.argmax(cand[one], axis=1), W, a, rho, S, slide)
+            k1 = np.argmax(cand[one], axis=1)
+            ev = None if events is None else events[one][np.arange(k1.size), k1]
+            self._handle_single(r[one], k1, W, a, rho, S, slide, ev)
         for e in (count > 1).nonzero()[0]:
             j, K = r[e], cand[e].nonzero()[0]
             W[j] = F.project_onto(K, W[j])
@@ -582,9 +598,10 @@ class AdaptiveSolver:
             gK = F.gram[K]
             q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
             scale = np.abs(gK) @ np.abs(rho) + 1e-300
-            sol = solve_faces(q, M, 1.0 if a[j] >= 0 else -1.0, scale)
-            codes = sol[1] if sol is not None else np.zeros(K.size, int)
             old = np.where(slide[j, K], 2, S[j, K].astype(int))
+            forbid = None if events is None else np.where(events[e][K], old, -1)
+            sol = solve_faces(q, M, 1.0 if a[j] >= 0 else -1.0, scale, forbid)
+            codes = sol[1] if sol is not None else np.zeros(K.size, int)
             self._record(np.full(K.size, j), K, old, codes)
             S[j, K] = codes == 1
             slide[j, K] = codes == 2
@@ -593,9 +610,10 @@ class AdaptiveSolver:
         y[self.m :] = W.ravel()
         return y
 
-    def _handle_single(self, j, k, W, a, rho, S, slide):
+    def _handle_single(self, j, k, W, a, rho, S, slide, events=None):
         """Vectorized face problem for neurons with one candidate face each: the same
-        case order as :func:`solve_faces` (off, then on, then slide)."""
+        case order as :func:`solve_faces` (off, then on, then slide). ``events`` marks the
+        pairs that may not keep their state (the tie-break of a stalled landing)."""
         F = self.field
         x, xn2 = F.X[k], F.xn2[k]
         Wj = W[j]
@@ -612,6 +630,10 @@ class AdaptiveSolver:
         # alpha = -q / M lies in (0, 1): slide.
         codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
         old = S[j, k] + 2 * slide[j, k]  # (a sliding pair is never on)
+        if events is not None:  # see _TIE_BREAK
+            keep = events & (codes == old)
+            alt = np.where(old == 0, np.where(s * (q + M) >= -tol, 1, 2), np.where(s * q <= tol, 0, 2))
+            codes = np.where(keep, alt, codes)
         self._record(j, k, old, codes)
         S[j, k] = codes == 1
         slide[j, k] = codes == 2

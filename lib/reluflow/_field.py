@@ -324,22 +324,34 @@ def _solve_small(A: list, b: list):
     return x
 
 
-def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray):
+def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray, forbid=None):
     """Box complementarity problem of one neuron on K faces.
 
     Find alpha in [0, 1]^K with u = s (q + M alpha) such that alpha_k = 0 => u_k <= 0,
     alpha_k = 1 => u_k >= 0 and 0 < alpha_k < 1 => u_k = 0 (u_k is the rate of change of
     <w_j, x_k>). Returns (alpha, codes) with codes 0 off / 1 on / 2 slide, or None.
     The cases are tried in a fixed order (fewest slides first, off before on); the
-    arithmetic is on Python floats (K is tiny).
+    arithmetic is on Python floats (K is tiny). ``forbid`` (one code per face, -1 for
+    none) excludes the cases that give face k the code ``forbid[k]``; if that leaves no
+    solution, the unrestricted one is returned.
     """
     K = q.size
     if K > MAX_FACES:
         return None
+    if forbid is not None:
+        ban = [int(v) for v in forbid]
+        plans = [pl for pl in _PLANS[K] if all(pl[0][k] != ban[k] for k in range(K))]
+        sol = _solve_cases(q, M, s, scale, K, plans)
+        return sol if sol is not None else _solve_cases(q, M, s, scale, K, _PLANS[K])
+    return _solve_cases(q, M, s, scale, K, _PLANS[K])
+
+
+def _solve_cases(q, M, s, scale, K, plans):
+    """:func:`solve_faces` over the given case plans."""
     qs, Ms = np.asarray(q, float).tolist(), np.asarray(M, float).tolist()
     tol = (FACE_TOL * np.asarray(scale, float)).tolist()
     rng = range(K)
-    for case, alpha0, free, fixed in _PLANS[K]:
+    for case, alpha0, free, fixed in plans:
         alpha = alpha0[:]
         if free:
             rhs = [-(qs[i] + sum(Ms[i][k] * alpha[k] for k in fixed)) for i in free]
