@@ -177,6 +177,16 @@ def test_overflow_is_reported_not_hidden():
     assert traj.status == -1 and not traj.success and "t = 0" in traj.message
 
 
+@pytest.mark.parametrize("method", ["adaptive", "exponential"])
+def test_exponential_growth_to_overflow_is_reported(method):
+    # the linear loss grows the weights like e^{lambda t}: the outputs overflow float64
+    data = rf.Dataset(np.eye(2), [1.0, 1.0])
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        traj = rf.gradient_flow(rf.small_init(4, 2, 1.0, seed=0), data, "linear", 2000.0, method=method)
+    assert traj.status == -1 and "max |theta|" in traj.message and "overflow" in traj.message
+    assert traj.t[-1] < 2000.0 and np.all(np.isfinite(traj.final.flat()))
+
+
 def test_max_steps_stops_with_status_1():
     with pytest.warns(RuntimeWarning, match="max_steps"):
         traj = rf.gradient_flow(rf.small_init(5, 3, 1e-3), separable(), "logistic", 1e3, max_steps=5)

@@ -5,7 +5,7 @@ each step integrates a smooth field (pattern and sliding set frozen across all s
 after an accepted step, sign changes of pre-activations and sliding multipliers leaving
 [0, 1] are located on the dense output; the solver lands on the earliest one, handles all
 events within a tiny window together, solves each affected neuron's face problem and
-restarts in the new pattern.
+restarts in the new pattern. The landing's face problems are in :mod:`reluflow._landing`.
 
 Cost notes (bench/solver.py, target T3): most steps of a kinked run end at an event, so the
 per-step bookkeeping is kept to a few whole-array numpy operations: the state y is row 0
@@ -17,7 +17,7 @@ all flagged pairs at once and only one root is refined (in scalar arithmetic); g
 membership is a sign test at the end of the group window; switches are logged as arrays
 (ints for a single switch); and the field is evaluated at a landing (for the sliding
 multipliers there) only when some pair is sliding. A landing on one neuron takes a fast
-path (:meth:`AdaptiveSolver._handle_one`, and :meth:`AdaptiveSolver._handle_faces` when
+path (``_handle_one``, and ``_handle_faces`` when
 the neuron has several candidate faces): the pattern and the violation test are updated
 in place, and when a slide starts or ends only the field's faces are recomputed, from
 per-point rows tabulated once and cached multi-face layouts. Floating-point warnings are
@@ -31,8 +31,9 @@ import math
 
 import numpy as np
 
-from ._field import FACE_TOL, MAX_FACES, PatternField, solve_faces
-from .trajectory import SWITCH_DTYPE
+from ._field import BAND, PatternField
+from ._landing import _ALL, _ANY, ALPHA_GROUP, FaceEvents
+from .trajectory import SWITCH_DTYPE, underflow_message
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (as in scipy's RK45).
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1])
@@ -73,26 +74,13 @@ _PY = np.zeros((8, 5))
 _PY[0, 0] = 1.0
 _PY[1:, 1:] = _P
 
-#: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
-#: pre-activation is not yet counted as having changed sign.
-BAND = 1e-10
 #: Events whose located times lie within this fraction of the step are handled together.
 GROUP_WINDOW = 1e-9
-#: Sliding multipliers within this distance of 0 or 1 at a landing are re-examined.
-ALPHA_GROUP = 1e-8
-#: _TIE_BREAK: at a landing that made no progress in time (the previous landing was at the
-#: same instant), an event pair whose face problem says "keep your state" has just crossed
-#: again in that state: the first-order test was a tie (the one-sided field is tangent to
-#: the face, e.g. when the residual of the face's point vanishes and the on and off fields
-#: coincide), and the trajectory left on the other side at second order. Such a pair is given
-#: the best state other than its old one (on or slide for an off pair, off or slide for an
-#: on pair), as the face problem would rank them.
 #: Number of consecutive event landings without progress in time that counts as a stall.
 MAX_STALL = 200
 _KINDS = np.array(["off", "on", "slide"])
 _NONE = np.zeros(0, int)
 _MIN, _MAX = np.minimum.reduce, np.maximum.reduce  # (.min() / .max() without the wrappers)
-_ALL, _ANY = np.logical_and.reduce, np.logical_or.reduce  # (.all() / .any(), likewise)
 
 
 #: Coarse grid on [0, 1] used to bracket the roots of pre-activation quartics.
@@ -148,7 +136,7 @@ def _powers(x):
 
 
 
-class AdaptiveSolver:
+class AdaptiveSolver(FaceEvents):
     """State and bookkeeping of one adaptive run; see :func:`reluflow.gradient_flow`."""
 
     def __init__(self, a0, W0, data, loss, rtol, atol, max_steps, recorder) -> None:
@@ -232,18 +220,6 @@ class AdaptiveSolver:
         n2 = np.dot(W * W, self._ones_d)
         return np.sqrt(n2, out=n2)
 
-    def _near_face(self, y, P, r):
-        """Pairs (outside the sliding set) within the band of their face, for the neurons
-        ``r`` (index array): shape (r.size, n)."""
-        wn = self._wnorm(self._W(y)[r])
-        near = np.abs(P[r]) * self._inv_xn <= (BAND * wn)[:, None]
-        near &= ~self.field.slide[r]
-        if not self._all_xpos:
-            near &= self._inv_xn > 0
-        if not _ALL(wn):
-            near &= (wn > 0)[:, None]
-        return near
-
     # ---------------------------------------------------------------- one step
     def _try_step(self, h):
         y, m, field = self.y, self.m, self.field
@@ -289,7 +265,7 @@ class AdaptiveSolver:
             self.nrejected += 1
             h *= max(0.2, 0.9 * err**-0.2) if math.isfinite(err) else 0.2
             if h < 1e-14 * max(1.0, abs(self.t)):
-                return f"step size underflow (h = {h:.3g}) at t = {self.t:.6g}; the field is not finite or too stiff"
+                return underflow_message(h, self.t, math.isfinite(err), float(_MAX(np.abs(self.y))))
         self.nsteps += 1
         self.h = h * (min(10.0, 0.9 * err**-0.2) if err > 0 else 10.0)
         # pairs whose sign left the band on the wrong side of their frozen state (P at y_new
@@ -460,201 +436,6 @@ class AdaptiveSolver:
         self.k0, self.alpha0 = F(y, m)
         self.rec.add_point(self.t, y)
         return None
-
-    def _handle_one(self, y, j, i, P, rho) -> bool:
-        """:meth:`_handle` for the single event pair (j, i) of a landing ``y`` (modified in
-        place) when neuron j has no other candidate face; returns False (and changes
-        nothing) otherwise. Pattern changes between on and off are applied in place."""
-        F, m, d = self.field, self.m, self.d
-        lo = m + j * d
-        w = y[lo : lo + d]
-        wn = math.sqrt(float(np.dot(w, w)))
-        slide_j = F.slide[j]
-        # candidates: the event pair, the sliding faces, pairs within the band
-        cand = np.abs(P[j]) * self._inv_xn <= BAND * wn if wn > 0 else np.zeros(F.n, bool)
-        cand[i] = True
-        cand |= slide_j
-        if not self._all_xpos:
-            cand &= F.xn > 0
-        k = cand.nonzero()[0]
-        if k.size != 1:
-            if k.size > MAX_FACES or k.size == 0:
-                return False
-            if rho is None:
-                rho = F.residuals(y[:m], self._W(y), P)
-            self._handle_faces(y, j, k, rho, event=i)
-            return True
-        k = int(k[0])
-        if rho is None:
-            rho = F.residuals(y[:m], self._W(y), P)
-        x, xn2 = F.X[k], F.xn2[k]
-        y[lo : lo + d] = w - (float(np.dot(w, x)) / xn2) * x
-        S = F.S
-        on = S[j].copy()
-        on[k] = False
-        gk = F.gram[k]
-        q = float(np.dot(on * rho, gk))  # <D_j without the face's term, x_k>
-        M = float(rho[k] * xn2)
-        s = 1.0 if y[j] >= 0 else -1.0
-        tol = FACE_TOL * (float(np.dot(F.absgram[k], np.abs(rho))) + 1e-300)
-        code = 0 if s * q <= tol else 1 if s * (q + M) >= -tol else 2  # as _handle_single
-        old = int(S[j, k]) + 2 * int(slide_j[k])  # (a sliding pair is never on)
-        if code == old and self._stall and k == i:  # re-crossed at once: see _TIE_BREAK
-            code = (1 if s * (q + M) >= -tol else 2) if old == 0 else (0 if s * q <= tol else 2)
-        if code == old:
-            return True
-        t = self.t
-        self._sw.append((t, j, k, code))
-        if code == 2:
-            self.slide_start[j, k] = t
-            self.sliding_entries += 1
-        elif old == 2:
-            self.sliding_time += t - float(self.slide_start[j, k])
-            self.slide_start[j, k] = np.nan
-        # update the pattern and the violation test in place (as _set_pattern would)
-        F.set_pair(j, k, code == 1)
-        sf = float(code == 1)
-        self._sgn[j, k] = 1.0 - 2.0 * sf
-        viol = self._vb1[k] - self._vb2[k] * sf
-        if old == 2 or code == 2:  # the sliding set changes: recompute the faces
-            F.slide[j, k] = code == 2
-            F.refresh_faces()
-            viol *= code != 2
-        self._viol[j, k] = viol
-        return True
-
-    def _handle_faces(self, y, j, K, rho, event=None) -> None:
-        """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
-        indices), in place: the same arithmetic, with the pattern, the sliding set and the
-        violation test updated only where the face problem changed a pair. ``event`` is
-        the point of the landing's event pair (for the tie-break of a stalled landing)."""
-        F, m, d = self.field, self.m, self.d
-        lo = m + j * d
-        y[lo : lo + d] = F.project_onto(K, y[lo : lo + d])
-        S, slide_j = F.S, F.slide[j]
-        on = S[j].copy()
-        on[K] = False
-        gK = F.gram[K]
-        q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
-        scale = np.abs(gK) @ np.abs(rho) + 1e-300
-        old = np.where(slide_j[K], 2, S[j, K].astype(int))
-        forbid = np.where(K == event, old, -1) if self._stall and event is not None else None
-        sol = solve_faces(q, M, 1.0 if y[j] >= 0 else -1.0, scale, forbid)
-        codes = sol[1] if sol is not None else np.zeros(K.size, int)
-        ch = (old != codes).nonzero()[0]
-        if not ch.size:
-            return
-        t = self.t
-        self._sw.append((t, np.full(ch.size, j), K[ch], codes[ch]))
-        for c in ch.tolist():
-            k, code, was = int(K[c]), int(codes[c]), int(old[c])
-            if code == 2:
-                self.slide_start[j, k] = t
-                self.sliding_entries += 1
-            elif was == 2:
-                self.sliding_time += t - float(self.slide_start[j, k])
-                self.slide_start[j, k] = np.nan
-            F.set_pair(j, k, code == 1)
-            sf = float(code == 1)
-            self._sgn[j, k] = 1.0 - 2.0 * sf
-            self._viol[j, k] = (self._vb1[k] - self._vb2[k] * sf) * (code != 2)
-        if np.count_nonzero((old == 2) != (codes == 2)):  # the sliding set changes
-            slide_j[K] = codes == 2
-            F.refresh_faces()
-
-    def _near_boundary(self, alpha):
-        """Neurons whose sliding multiplier is at (or past) 0 or 1."""
-        near = ~((alpha >= ALPHA_GROUP) & (alpha <= 1 - ALPHA_GROUP))
-        out = np.zeros(self.m, bool)
-        out[self.field.owners[near]] = True
-        return out
-
-    def _handle(self, y, r, pairs, rho, P=None, events=None):
-        """Snap the neurons ``r`` onto their faces (their candidate pairs ``pairs``, shape
-        (r.size, n), and sliding faces) and solve their face problems. ``events`` (same
-        shape) marks the landing's event pairs, for the tie-break of a stalled landing."""
-        if not (self._stall and events is not None):
-            events = None
-        F = self.field
-        S, slide = F.S.copy(), F.slide.copy()
-        W = self._W(y).copy()
-        a = y[: self.m]
-        if rho is None:
-            rho = F.residuals(a, W, P)
-        cand = pairs | slide[r]
-        if not self._all_xpos:
-            cand &= (F.xn > 0)[None, :]
-        count = cand.sum(axis=1)
-        one = count == 1
-        if _ANY(one):
-            k1 = np.argmax(cand[one], axis=1)
-            ev = None if events is None else events[one][np.arange(k1.size), k1]
-            self._handle_single(r[one], k1, W, a, rho, S, slide, ev)
-        for e in (count > 1).nonzero()[0]:
-            j, K = r[e], cand[e].nonzero()[0]
-            W[j] = F.project_onto(K, W[j])
-            on = S[j].copy()
-            on[K] = False
-            gK = F.gram[K]
-            q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
-            scale = np.abs(gK) @ np.abs(rho) + 1e-300
-            old = np.where(slide[j, K], 2, S[j, K].astype(int))
-            forbid = None if events is None else np.where(events[e][K], old, -1)
-            sol = solve_faces(q, M, 1.0 if a[j] >= 0 else -1.0, scale, forbid)
-            codes = sol[1] if sol is not None else np.zeros(K.size, int)
-            self._record(np.full(K.size, j), K, old, codes)
-            S[j, K] = codes == 1
-            slide[j, K] = codes == 2
-        self._set_pattern(S, slide)
-        y = y.copy()
-        y[self.m :] = W.ravel()
-        return y
-
-    def _handle_single(self, j, k, W, a, rho, S, slide, events=None):
-        """Vectorized face problem for neurons with one candidate face each: the same
-        case order as :func:`solve_faces` (off, then on, then slide). ``events`` marks the
-        pairs that may not keep their state (the tie-break of a stalled landing)."""
-        F = self.field
-        x, xn2 = F.X[k], F.xn2[k]
-        Wj = W[j]
-        W[j] = Wj - (np.einsum("ed,ed->e", Wj, x) / xn2)[:, None] * x
-        on = S[j]
-        on[np.arange(j.size), k] = False
-        gk = F.gram[k]
-        q = np.einsum("ei,ei->e", on * rho, gk)  # <D_j without the face's term, x_k>
-        M = rho[k] * xn2
-        s = np.where(a[j] >= 0, 1.0, -1.0)
-        tol = FACE_TOL * (np.abs(gk) @ np.abs(rho) + 1e-300)
-        # off if <w, x> would decrease without the face's term; on if it would increase with
-        # it; otherwise both one-sided fields point into the face, and
-        # alpha = -q / M lies in (0, 1): slide.
-        codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
-        old = S[j, k] + 2 * slide[j, k]  # (a sliding pair is never on)
-        if events is not None:  # see _TIE_BREAK
-            keep = events & (codes == old)
-            alt = np.where(old == 0, np.where(s * (q + M) >= -tol, 1, 2), np.where(s * q <= tol, 0, 2))
-            codes = np.where(keep, alt, codes)
-        self._record(j, k, old, codes)
-        S[j, k] = codes == 1
-        slide[j, k] = codes == 2
-
-    def _record(self, j, k, old, codes):
-        """Log the pairs whose state changed (arrays of neurons, points, old and new codes)."""
-        ch = (old != codes).nonzero()[0]
-        if not ch.size:
-            return
-        j, k, old, codes = j[ch], k[ch], old[ch], codes[ch]
-        self._sw.append((self.t, j, k, codes))
-        if not np.count_nonzero((old == 2) | (codes == 2)):
-            return
-        enter = codes == 2
-        if _ANY(enter):
-            self.slide_start[j[enter], k[enter]] = self.t
-            self.sliding_entries += int(enter.sum())
-        leave = (old == 2) & ~enter
-        if _ANY(leave):
-            self.sliding_time += float(np.sum(self.t - self.slide_start[j[leave], k[leave]]))
-            self.slide_start[j[leave], k[leave]] = np.nan
 
     def _project(self, y):
         """Project sliding neurons back onto their faces (removes drift)."""

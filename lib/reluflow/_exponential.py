@@ -64,7 +64,7 @@ from .data import Dataset
 from .gradient import check_problem
 from .losses import LossLike
 from .network import Network
-from .trajectory import SWITCH_DTYPE, Trajectory
+from .trajectory import SWITCH_DTYPE, Trajectory, underflow_message
 
 #: Half-width of the band around a face, relative to ||w_j|| ||x_i||: a pair inside it is
 #: re-examined by the face problem, and a switched pair must leave it to switch back.
@@ -546,7 +546,7 @@ def integrate(
                 nrejected += 1
                 h *= max(FAC_MIN, SAFETY * err**-EXPONENT) if np.isfinite(err) else FAC_MIN
                 if h < 1e-14 * max(1.0, t):
-                    raise _Stall(f"step size underflow (h = {h:.3g}); the field is not finite or too stiff")
+                    raise _Stall(underflow_message(h, None, bool(np.isfinite(err)), float(np.abs(y0).max())))
             # accept
             nsteps += 1
             nev_acc += new.nevents

@@ -24,6 +24,9 @@ import itertools
 
 import numpy as np
 
+#: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
+#: pre-activation is not yet counted as having changed sign.
+BAND = 1e-10
 #: Relative tolerance of the sign tests in the face complementarity problem.
 FACE_TOL = 1e-9
 #: Largest number of simultaneous faces of one neuron solved by enumeration (3**K cases).

@@ -121,3 +121,15 @@ class Trajectory:
             f"nrejected={self.nrejected}, event_groups={self.event_groups}, "
             f"message={self.message!r})"
         )
+
+
+def underflow_message(h: float, t: float | None, finite: bool, theta_max: float) -> str:
+    """The failure message of a solver whose step size underflowed (private helper; ``t``
+    None leaves the time to the caller)."""
+    head = f"step size underflow (h = {h:.3g})" + ("" if t is None else f" at t = {t:.6g}")
+    if finite:
+        return f"{head}; the field is too stiff"
+    return (
+        f"{head}: the field is not finite at the trial states (the parameters reached "
+        f"max |theta| = {theta_max:.3g}; the network outputs or the loss overflow)"
+    )
