@@ -132,6 +132,21 @@ def test_tangential_release_does_not_stall():
     assert expo.success and rel_err(expo.final.flat(), ref.final.flat()) < 1e-3
 
 
+def test_tie_break_takes_only_states_that_solve_the_face_problem():
+    from reluflow._landing import FaceEvents
+
+    tie = FaceEvents._tie_break  # (q, M, sign, tol, old state) -> new state
+    tol = 1e-9
+    # off pair at a tie (q ~ 0): on if the on-side field leaves the face, else slide
+    assert tie(0.5 * tol, 1.0, 1.0, tol, 0) == 1
+    assert tie(0.5 * tol, -1.0, 1.0, tol, 0) == 2  # alpha = -q/M = tol/2 in (0, 1)
+    # on pair whose alternatives are both invalid (off needs s q <= tol; slide needs
+    # alpha = -q/M in (0, 1), here -1): it keeps its state
+    assert tie(1.0, 1.0, 1.0, tol, 1) == 1
+    # the sign of a_j flips every rate
+    assert tie(-0.5 * tol, -1.0, -1.0, tol, 0) == 1
+
+
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 5), d=st.integers(2, 3))
 def test_random_problems_match_small_step_gradient_descent(seed, n, d):

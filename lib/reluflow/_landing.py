@@ -26,8 +26,9 @@ _ALL, _ANY = np.logical_and.reduce, np.logical_or.reduce  # (.all() / .any() wit
 # again in that state: the first-order test was a tie (the one-sided field is tangent to
 # the face, e.g. when the residual of the face's point vanishes and the on and off fields
 # coincide), and the trajectory left on the other side at second order. Such a pair is given
-# the best state other than its old one (on or slide for an off pair, off or slide for an
-# on pair), as the face problem would rank them.
+# the first state other than its old one that solves its face problem (on or slide for an
+# off pair, off or slide for an on pair, in the face problem's order); if none does, it
+# keeps its state.
 
 
 class FaceEvents:
@@ -85,7 +86,7 @@ class FaceEvents:
         code = 0 if s * q <= tol else 1 if s * (q + M) >= -tol else 2  # as _handle_single
         old = int(S[j, k]) + 2 * int(slide_j[k])  # (a sliding pair is never on)
         if code == old and self._stall and k == i:  # re-crossed at once: see _TIE_BREAK
-            code = (1 if s * (q + M) >= -tol else 2) if old == 0 else (0 if s * q <= tol else 2)
+            code = self._tie_break(q, M, s, tol, old)
         if code == old:
             return True
         self._sw.append((self.t, j, k, code))
@@ -110,6 +111,14 @@ class FaceEvents:
         sf = float(code == 1)
         self._sgn[j, k] = 1.0 - 2.0 * sf
         self._viol[j, k] = (self._vb1[k] - self._vb2[k] * sf) * (code != 2)
+
+    @staticmethod
+    def _tie_break(q, M, s, tol, old) -> int:
+        """The one-face problem (q, M, sign s, tolerance tol) of a pair that re-crossed at
+        once in its state ``old``: the first valid other state in the face problem's order,
+        or ``old`` if no other state is valid (see _TIE_BREAK)."""
+        sol = solve_faces(np.array([q]), np.array([[M]]), s, np.array([tol / FACE_TOL]), [old])
+        return int(sol[1][0]) if sol is not None else old
 
     def _handle_faces(self, y, j, K, rho, event=None) -> None:
         """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
@@ -208,9 +217,8 @@ class FaceEvents:
         codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
         old = S[j, k] + 2 * slide[j, k]  # (a sliding pair is never on)
         if events is not None:  # see _TIE_BREAK
-            keep = events & (codes == old)
-            alt = np.where(old == 0, np.where(s * (q + M) >= -tol, 1, 2), np.where(s * q <= tol, 0, 2))
-            codes = np.where(keep, alt, codes)
+            for e in (events & (codes == old)).nonzero()[0].tolist():
+                codes[e] = self._tie_break(float(q[e]), float(M[e]), float(s[e]), float(tol[e]), int(old[e]))
         self._record(j, k, old, codes)
         S[j, k] = codes == 1
         slide[j, k] = codes == 2
