@@ -95,7 +95,7 @@ def test_min_norm_homogeneity(problem, c):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_min_norm_against_numerical_minimisation(seed):
-    """SLSQP on 1/2|theta|^2 s.t. f(x_k) = y_k, width 6, 8 random starts. Weak duality bounds
+    """SLSQP on 1/2|theta|^2 s.t. f(x_k) = y_k, width 6, random starts. Weak duality bounds
     every iterate below by <f_theta(X), nu>; the best feasible one reaches the closed form."""
     rng = np.random.default_rng(seed)
     n, d, m = 4, 5, 6
@@ -113,20 +113,25 @@ def test_min_norm_against_numerical_minimisation(seed):
         dW = (a[:, None] * (P > 0)).T[:, :, None] * X[:, None, :]
         return np.hstack([relu(P).T, dW.reshape(n, m * d)])
 
-    best = np.inf
-    for _ in range(8):
+    best, feasible = np.inf, 0
+    # (a local method from random starts: how many starts reach the optimum depends on
+    # rounding, so it gets up to 40 and stops once one has)
+    for _ in range(40):
         res = minimize(
             lambda t: 0.5 * t @ t,
             rng.standard_normal(m * (d + 1)),
             jac=lambda t: t,
             method="SLSQP",
             constraints=[{"type": "eq", "fun": lambda t: f(t) - y, "jac": jac}],
-            options={"maxiter": 150, "ftol": 1e-10},
+            options={"maxiter": 300, "ftol": 1e-10},
         )
         assert 0.5 * res.x @ res.x >= f(res.x) @ nu - 1e-9  # weak duality, feasible or not
         if np.max(np.abs(f(res.x) - y)) < 1e-7:
+            feasible += 1
             best = min(best, 0.5 * res.x @ res.x)
-    assert value - 1e-6 <= best <= value * (1 + 1e-5)
+            if best <= value * (1 + 1e-5):
+                break
+    assert feasible and value - 1e-6 <= best <= value * (1 + 1e-5)
 
 
 def test_min_norm_special_labels():
