@@ -218,9 +218,12 @@ class _Engine:
         """Project neurons J back onto all their sliding faces (removes round-off drift)."""
         W[J] = self._project_out(W[J], slide[J])
 
-    def _faces(self, J, cand, tloc, a, W, S, slide, rho, changes):
+    def _faces(self, J, cand, tloc, a, W, S, slide, rho, changes, exact=None):
         """Snap neurons J onto their candidate faces ``cand`` (|J|, n) and solve their face
-        problems with residuals ``rho``; update S/slide in place and log the changes."""
+        problems with residuals ``rho``; update S/slide in place and log the changes.
+        ``exact`` (|J|, n) marks pairs that crossed their band again in this propagation:
+        their neuron's face problem is solved by the signs alone (no tie tolerance; see
+        :meth:`propagate`)."""
         X, gram = self.X, self.gram
         cnt = cand.sum(axis=1)
         one = np.flatnonzero(cnt == 1)
@@ -237,6 +240,8 @@ class _Engine:
             M = rho[k] * self.xn2[k]
             s = np.where(a[j] >= 0, 1.0, -1.0)
             tol = FACE_TOL * (np.abs(gram[k] * rho[None, :]).sum(axis=1) + 1e-300)
+            if exact is not None:
+                tol = np.where(exact[one, k], 0.0, tol)
             codes = np.where(s * q <= tol, 0, np.where(s * (q + M) >= -tol, 1, 2))
             codes_all.append((one, j, k[:, None], codes[:, None]))
         multi = np.flatnonzero(cnt > 1)
@@ -252,10 +257,11 @@ class _Engine:
                 W[j] = 0.0  # the faces meet only at w = 0: keep it exactly there (no round-off revival)
             q, M = QD[r, K], gram[np.ix_(K, K)] * rho[K][None, :]
             sgn = 1.0 if a[j] >= 0 else -1.0
+            scale = absr[K] * 0.0 if exact is not None and exact[e, K].any() else absr[K]
             if K.size == 2:
-                codes = _solve_two_faces(q, M, sgn, FACE_TOL * absr[K])
+                codes = _solve_two_faces(q, M, sgn, FACE_TOL * scale)
             else:
-                sol = solve_faces(q, M, sgn, absr[K])
+                sol = solve_faces(q, M, sgn, scale)
                 codes = sol[1] if sol is not None else None
             codes = np.zeros(K.size, int) if codes is None else np.asarray(codes)
             codes_all.append((np.array([e]), np.array([j]), K[None, :], codes[None, :]))
@@ -307,6 +313,12 @@ class _Engine:
         D = self._deff(np.arange(m), S, slide, rho)
         elapsed = np.zeros(m)
         stall = np.zeros(m, int)
+        # pairs that were event pairs earlier in this propagation: a second crossing shows
+        # that the sign of their rates, however small, is real, so their face problems
+        # are then solved without the tie tolerance (which otherwise lets a pair with
+        # rates below it cross back and forth in tiny steps; the adaptive solver's
+        # counterpart is the tie-break of reluflow._landing)
+        seen = np.zeros_like(S)
         J = np.arange(m)
         window = GROUP_WINDOW * h
         while J.size:
@@ -350,7 +362,8 @@ class _Engine:
             Pn = Wn @ self.XT
             taun = self._band(Wn)
             cand = (group | slide[Jev] | ((np.abs(Pn) <= taun) & (taun > 0))) & self.xpos[None, :]
-            self._faces(Jev, cand, elapsed[Jev], a, W, S, slide, rho, changes)
+            self._faces(Jev, cand, elapsed[Jev], a, W, S, slide, rho, changes, exact=group & seen[Jev])
+            seen[Jev] |= group
             D[Jev] = self._deff(Jev, S, slide, rho)
             J = Jev
         sliding = np.flatnonzero(slide.any(axis=1))
