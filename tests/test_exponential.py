@@ -256,3 +256,23 @@ def test_gradient_flow_unknown_method_names_the_choices():
     data = separable(6)
     with pytest.raises(ValueError, match="'adaptive', 'exponential' or 'euler'"):
         rf.gradient_flow(rf.small_init(3, 3, 1e-3), data, "logistic", 1.0, method="rk4")
+
+
+def test_rates_below_the_tie_tolerance_do_not_chatter():
+    # exponential loss, 13 points in 3-D, width 20: some residuals are large, so the face
+    # problem's tie tolerance exceeded the rates of a few pairs, which then crossed their
+    # band back and forth in ~1e-9 steps (minutes of work; now stopped by the chattering
+    # guard if it came back). A second crossing in one propagation is decided by the signs.
+    rng = np.random.default_rng(1083)
+    n, d = int(rng.integers(5, 21)), int(rng.integers(2, 6))
+    X = rng.standard_normal((n, d))
+    data = rf.Dataset(X, rng.choice([-1.0, 1.0], n))
+    net0 = rf.small_init(20, d, 10 ** rng.uniform(-6, -1), seed=83, balanced=True)
+    ref = rf.gradient_flow(net0, data, "exponential", 100.0, rtol=1e-10)
+    errs = []
+    for rtol in (1e-3, 1e-5):
+        traj = integrate(net0, data, "exponential", 100.0, rtol=rtol)
+        assert traj.success, traj.message
+        errs.append(rel_err(traj.final.flat(), ref.final.flat()))
+    assert errs[0] < 3e-3 and errs[1] < errs[0] / 3
+

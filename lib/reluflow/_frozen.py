@@ -23,6 +23,8 @@ from .data import Dataset
 GROUP_WINDOW = 1e-9
 #: Events of one neuron without progress in time (within one propagation) that count as a stall.
 MAX_STALL = 200
+#: Events per neuron and point within one propagation beyond which it counts as chattering.
+MAX_EVENTS_PER_PAIR = 50
 #: Releases from sliding predicted within this fraction of a step's ends are not cut for.
 RELEASE_MIN = 0.01
 _SINHC_CUT = 1e-3
@@ -319,6 +321,7 @@ class _Engine:
         # rates below it cross back and forth in tiny steps; the adaptive solver's
         # counterpart is the tie-break of reluflow._landing)
         seen = np.zeros_like(S)
+        nev_j = np.zeros(m, int)
         J = np.arange(m)
         window = GROUP_WINDOW * h
         while J.size:
@@ -349,6 +352,13 @@ class _Engine:
                 break
             Jev = J[ev]
             nev += Jev.size
+            nev_j[Jev] += 1
+            if nev > MAX_EVENTS_PER_PAIR * S.size:
+                j = int(np.argmax(nev_j))
+                raise _Stall(
+                    f"{nev} activation events within one step (h = {h:.3g}; neuron {j} had "
+                    f"{int(nev_j[j])}): chattering at an activation boundary"
+                )
             prog = adv[ev] > 1e-13 * h
             stall[Jev] = np.where(prog, 0, stall[Jev] + 1)
             if np.any(stall[Jev] > MAX_STALL):
