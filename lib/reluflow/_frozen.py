@@ -7,7 +7,10 @@ Filippov sliding is the same flow with D_j projected off the neuron's faces, so 
 sliding cost no gradient evaluation. :class:`_Engine` carries the per-run arrays; the face
 problems are :func:`reluflow._field.solve_faces` (and a two-face version in plain floats).
 A pair inside the band ``reluflow._field.BAND`` (relative to |w_j| |x_i|) is re-examined by
-the face problem, and a switched pair must leave it to switch back.
+the face problem, and a switched pair must leave it to switch back. A pair that crosses its
+band a second time within one propagation is decided by the signs of its rates, without the
+face problem's tie tolerance; more than ``MAX_EVENTS_PER_PAIR`` events per pair within one
+propagation are reported as chattering.
 """
 
 from __future__ import annotations
