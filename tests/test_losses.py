@@ -63,6 +63,15 @@ def test_residuals_are_minus_derivative(loss, seed):
     assert_allclose(rho, -fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("loss", ALL, ids=IDS)
+def test_solver_residual_map_matches_residuals(loss, seed):
+    # the solvers' f -> rho with the label factors precomputed (private) is the same map
+    data, f = make_data(loss, seed)
+    for scale in (1.0, 50.0):
+        assert_allclose(loss._weighted_residual(data)(scale * f), loss.residuals(scale * f, data), rtol=1e-15, atol=0)
+
+
 @pytest.mark.parametrize(
     ("loss", "factor"),
     [

@@ -98,7 +98,6 @@ class Loss:
 
 
 square = Loss("square", False, lambda y, f: 0.5 * (f - y) ** 2, lambda y, f: y - f)
-# ln(1 + e^{-z}) = logaddexp(0, -z) and its derivative expit(-z) are stable for |z| ~ 1e3.
 
 
 def _margin_weighted(g):
@@ -111,6 +110,7 @@ def _margin_weighted(g):
     return make
 
 
+# ln(1 + e^{-z}) = logaddexp(0, -z) and its derivative expit(-z) are stable for |z| ~ 1e3.
 logistic = Loss(
     "logistic",
     True,
