@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of the exponential midpoint integrator (``reluflow._exponential``) against
+"""Benchmark of the exponential midpoint integrator (``reluflow.flow._exponential``) against
 ``adaptive`` and ``euler`` on the problems P1 and P2 of ``bench/solver.py``.
 
 Usage (from the repository root)::
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reluflow._exponential import integrate
+from reluflow.flow._exponential import integrate
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -40,7 +40,7 @@ ACCS = (1e-3, 1e-6)
 
 
 METHOD = """\
-**Method** (`lib/reluflow/_exponential.py`, `integrate`). With the residual weights ρ frozen,
+**Method** (`lib/reluflow/flow/_exponential.py`, `integrate`). With the residual weights ρ frozen,
 each neuron follows a linear flow with a closed-form solution (cosh/sinh in |D_j| t), its
 activation events are roots of a quadratic in e^{|D_j| t}, and Filippov sliding is the same
 flow with D_j projected off the sliding faces; an event updates only that neuron's D_j and

@@ -322,7 +322,7 @@ def eval_costs(p: Problem, theta: np.ndarray) -> dict:
     out = {"raw": best(lambda: field.rhs(theta), 20000),
            "loss_and_grad": best(lambda: rf.loss_and_grad(net, p.data, p.loss), 10000)}
     try:  # informational: the solver's own frozen-pattern field (private API)
-        from reluflow._field import PatternField
+        from reluflow.flow._field import PatternField
         from reluflow.losses import get
 
         m, d = p.net0.W.shape

@@ -8,9 +8,10 @@ import pytest
 
 import reluflow
 
-MODULES = sorted(info.name for info in pkgutil.iter_modules(reluflow.__path__))
+# walk_packages: modules inside subpackages (reluflow.flow, ...) are collected too
+MODULES = sorted(info.name.removeprefix("reluflow.") for info in pkgutil.walk_packages(reluflow.__path__, "reluflow."))
 #: Modules whose docstrings must carry runnable examples (house style, rule 5).
-WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow", "gradient", "ncf", "network", "orthogonal", "phases", "plotting", "symbolic_ncf", "symbolic_ortho"]
+WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow.driver", "gradient", "ncf", "network", "orthogonal", "phases", "plotting", "symbolic_ncf", "symbolic_ortho"]
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 

@@ -1,4 +1,4 @@
-"""Tests of the exponential midpoint integrator (reluflow._exponential): exactness for
+"""Tests of the exponential midpoint integrator (reluflow.flow._exponential): exactness for
 constant residuals, invariants, agreement with ``adaptive``, sliding, failures."""
 
 import sys
@@ -11,7 +11,7 @@ from flowcases import BALANCE_CASES, BALANCE_IDS, closed_form, rel_err, separabl
 from numpy.testing import assert_allclose
 
 import reluflow as rf
-from reluflow._exponential import integrate
+from reluflow.flow._exponential import integrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import solver as bench_solver  # noqa: E402  (the benchmark problems P1, P2)

@@ -133,7 +133,7 @@ def test_tangential_release_does_not_stall():
 
 
 def test_tie_break_takes_only_states_that_solve_the_face_problem():
-    from reluflow._landing import FaceEvents
+    from reluflow.flow._landing import FaceEvents
 
     tie = FaceEvents._tie_break  # (q, M, sign, tol, old state) -> new state
     tol = 1e-9

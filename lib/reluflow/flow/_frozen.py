@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data import Dataset
 from ._field import BAND, FACE_TOL, solve_faces
-from .data import Dataset
 
 #: Crossings of one neuron within this fraction of the step are handled together.
 GROUP_WINDOW = 1e-9

@@ -59,13 +59,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import positive_int, positive_scalar
+from ..data import Dataset
+from ..gradient import check_problem
+from ..losses import LossLike
+from ..network import Network
+from ..trajectory import SWITCH_DTYPE, Trajectory, underflow_message
 from ._frozen import _Engine, _Stall
-from ._validation import positive_int, positive_scalar
-from .data import Dataset
-from .gradient import check_problem
-from .losses import LossLike
-from .network import Network
-from .trajectory import SWITCH_DTYPE, Trajectory, underflow_message
 
 #: Step-size controller: safety factor, smallest and largest change per step, error exponent.
 SAFETY, FAC_MIN, FAC_MAX, EXPONENT = 0.9, 0.2, 5.0, 1.0 / 3.0
@@ -120,7 +120,7 @@ def integrate(
     ValueError
         For bad inputs (as :func:`reluflow.gradient_flow`).
     """
-    from . import flow as _flow  # lazy: flow may import this module
+    from . import driver as _flow  # lazy: the driver imports this module
 
     loss = check_problem(net0, data, loss)
     t_end = positive_scalar(t_end, "t_end")

@@ -31,9 +31,9 @@ import math
 
 import numpy as np
 
+from ..trajectory import SWITCH_DTYPE, underflow_message
 from ._field import BAND, PatternField
 from ._landing import _ALL, _ANY, ALPHA_GROUP, FaceEvents
-from .trajectory import SWITCH_DTYPE, underflow_message
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (as in scipy's RK45).
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1])

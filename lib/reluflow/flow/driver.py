@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._validation import as_finite_array, positive_int, positive_scalar
+from ..data import Dataset
+from ..gradient import check_problem
+from ..losses import Loss, LossLike
+from ..network import Network
+from ..trajectory import Trajectory
 from ._adaptive import AdaptiveSolver
 from ._exponential import integrate
-from ._validation import as_finite_array, positive_int, positive_scalar
-from .data import Dataset
-from .gradient import check_problem
-from .losses import Loss, LossLike
-from .network import Network
-from .trajectory import Trajectory
 
 __all__ = ["gradient_flow", "log_times"]
 
