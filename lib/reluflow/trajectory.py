@@ -52,6 +52,13 @@ class Trajectory:
         Number of times a pair entered a sliding mode.
     sliding_at_end : int
         Pairs still sliding at the final time.
+    info : dict
+        Further counters: ``outer_rate`` and ``wall_time`` (seconds) for every method; for
+        ``"exponential"`` also ``nevents`` (per-neuron event updates in accepted steps),
+        ``nevents_total`` (in all propagations: predictors, rejected steps, error estimates,
+        dense output), ``npropagations``, ``nreleasecuts`` (steps shortened to end at a
+        predicted release from sliding) and ``nresync`` (pairs found on the wrong side of
+        their band at the start of a propagation; 0 is expected).
     """
 
     t: np.ndarray
@@ -69,6 +76,7 @@ class Trajectory:
     sliding_time: float = 0.0
     sliding_entries: int = 0
     sliding_at_end: int = 0
+    info: dict = field(default_factory=dict)
 
     @property
     def success(self) -> bool:

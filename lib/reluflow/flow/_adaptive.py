@@ -5,7 +5,7 @@ each step integrates a smooth field (pattern and sliding set frozen across all s
 after an accepted step, sign changes of pre-activations and sliding multipliers leaving
 [0, 1] are located on the dense output; the solver lands on the earliest one, handles all
 events within a tiny window together, solves each affected neuron's face problem and
-restarts in the new pattern. The landing's face problems are in :mod:`reluflow._landing`.
+restarts in the new pattern. The landing's face problems are in :mod:`reluflow.flow._landing`.
 
 Cost notes (bench/solver.py, target T3): most steps of a kinked run end at an event, so the
 per-step bookkeeping is kept to a few whole-array numpy operations: the state y is row 0
@@ -137,12 +137,15 @@ def _powers(x):
 
 
 class AdaptiveSolver(FaceEvents):
-    """State and bookkeeping of one adaptive run; see :func:`reluflow.gradient_flow`."""
+    """State and bookkeeping of one adaptive run; see :func:`reluflow.gradient_flow`.
+    :meth:`step` makes one accepted step (cut at the first event)."""
 
-    def __init__(self, a0, W0, data, loss, rtol, atol, max_steps, recorder) -> None:
+    method = "adaptive"
+
+    def __init__(self, a0, W0, data, loss, t_end, rtol, atol, recorder, outer_rate: float = 1.0) -> None:
         self.m, self.d = W0.shape
-        self.field = PatternField(data.X, data, loss)
-        self.rtol, self.atol, self.max_steps = rtol, atol, max_steps
+        self.field = PatternField(data.X, data, loss, outer_rate)
+        self.rtol, self.atol = rtol, atol
         self.rec = recorder
         self.y = np.concatenate([a0, W0.ravel()])
         self.t = 0.0
@@ -171,6 +174,15 @@ class AdaptiveSolver(FaceEvents):
         if r.size:  # (the pattern is updated; the state keeps its unsnapped values)
             self._handle(self.y, r, near[r], None)
         self.k0, self.alpha0 = self.field(self.y, self.m)
+        self.initial_step(t_end)
+
+    @property
+    def nfev(self) -> int:
+        return self.field.nfev
+
+    @property
+    def events(self) -> int:
+        return self.event_groups
 
     @property
     def switches(self) -> np.ndarray:
@@ -445,8 +457,15 @@ class AdaptiveSolver(FaceEvents):
         self.field.project(self._W(y))
         return y
 
-    def close(self):
-        """Account for pairs still sliding at the end."""
+    def finish(self, status: int) -> dict:
+        """The run's counters, with the pairs still sliding at the end accounted for."""
         open_ = ~np.isnan(self.slide_start)
         self.sliding_time += float(np.sum(self.t - self.slide_start[open_]))
-        return int(open_.sum())
+        return dict(
+            nrejected=self.nrejected,
+            switches=self.switches,
+            event_groups=self.event_groups,
+            sliding_time=self.sliding_time,
+            sliding_entries=self.sliding_entries,
+            sliding_at_end=int(open_.sum()),
+        )

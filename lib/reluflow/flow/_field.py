@@ -51,8 +51,9 @@ class PatternField:
     residual weights ``rho`` of the evaluated state in ``self.P`` and ``self.rho``.
     """
 
-    def __init__(self, X: np.ndarray, data, loss) -> None:
+    def __init__(self, X: np.ndarray, data, loss, outer_rate: float = 1.0) -> None:
         self.X, self.data, self.loss = X, data, loss
+        self.c = outer_rate  # adot = c sum_i rho_i relu(<w, x_i>)
         self.XT = np.ascontiguousarray(X.T)
         self.gram = X @ X.T
         self.absgram = np.abs(self.gram)
@@ -240,6 +241,8 @@ class PatternField:
         if out is None:
             out = np.empty(y.size)
         np.dot(SP, rho, out=out[:m])
+        if self.c != 1.0:
+            out[:m] *= self.c
         # D^T = (X^T diag(rho)) S^T, shape (d, m): scaling the d x n inputs instead of the
         # m x n pattern, and a product BLAS does faster than (S diag(rho)) X
         DT = np.dot(self.XT * rho, self.SfT)

@@ -1,12 +1,12 @@
 r"""The frozen-residual propagation of the exponential integrator (private).
 
-:mod:`reluflow._exponential` explains the method. This module holds its propagation
+:mod:`reluflow.flow._exponential` explains the method. This module holds its propagation
 Phi(rho, h, y): with the residual weights rho frozen, each neuron follows the closed form of
 its linear flow, activation events are roots of quadratics in expm1(delta t) / delta, and
 Filippov sliding is the same flow with D_j projected off the neuron's faces, so events and
 sliding cost no gradient evaluation. :class:`_Engine` carries the per-run arrays; the face
-problems are :func:`reluflow._field.solve_faces` (and a two-face version in plain floats).
-A pair inside the band ``reluflow._field.BAND`` (relative to |w_j| |x_i|) is re-examined by
+problems are :func:`reluflow.flow._field.solve_faces` (and a two-face version in plain floats).
+A pair inside the band ``reluflow.flow._field.BAND`` (relative to |w_j| |x_i|) is re-examined by
 the face problem, and a switched pair must leave it to switch back. A pair that crosses its
 band a second time within one propagation is decided by the signs of its rates, without the
 face problem's tie tolerance; more than ``MAX_EVENTS_PER_PAIR`` events per pair within one
@@ -46,7 +46,8 @@ def _sinhc(x):
 
 
 def _advance(a0, W0, D, delta, p0, t):
-    """Closed form of the frozen linear flow of each neuron over times ``t`` (arrays)."""
+    """Closed form of the frozen linear flow of each neuron over times ``t`` (arrays):
+    adot = c <w, D>, wdot = a D with delta = sqrt(c) |D| and ``p0`` = c <w0, D>."""
     x = delta * t
     with np.errstate(over="ignore", invalid="ignore"):
         s1, s2 = _sinhc(x), _sinhc(0.5 * x)
@@ -73,7 +74,7 @@ _TWO_FACE_CASES = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (1, 2), (2, 0), (2, 1
 
 
 def _solve_two_faces(q, M, s, tol):
-    """:func:`reluflow._field.solve_faces` for two faces in plain floats (same case order:
+    """:func:`reluflow.flow._field.solve_faces` for two faces in plain floats (same case order:
     fewest slides first, off before on); returns the codes or None."""
     q0, q1 = float(q[0]), float(q[1])
     m00, m01, m10, m11 = float(M[0, 0]), float(M[0, 1]), float(M[1, 0]), float(M[1, 1])
@@ -124,8 +125,10 @@ class _Result:
 class _Engine:
     """Frozen-residual propagation Φ(ρ, h, y) with exact events and sliding."""
 
-    def __init__(self, data: Dataset, loss) -> None:
+    def __init__(self, data: Dataset, loss, outer_rate: float = 1.0) -> None:
         self.data, self.loss = data, loss
+        self.c = outer_rate
+        self.sqrt_c = float(np.sqrt(outer_rate))
         self.X = np.array(data.X, dtype=float)
         self.XT = np.ascontiguousarray(self.X.T)
         self.gram = self.X @ self.X.T
@@ -322,7 +325,7 @@ class _Engine:
         # that the sign of their rates, however small, is real, so their face problems
         # are then solved without the tie tolerance (which otherwise lets a pair with
         # rates below it cross back and forth in tiny steps; the adaptive solver's
-        # counterpart is the tie-break of reluflow._landing)
+        # counterpart is the tie-break of reluflow.flow._landing)
         seen = np.zeros_like(S)
         nev_j = np.zeros(m, int)
         J = np.arange(m)
@@ -331,6 +334,8 @@ class _Engine:
             a0, W0, DJ = a[J], W[J], D[J]
             delta = np.sqrt(np.einsum("ed,ed->e", DJ, DJ))
             p0 = np.einsum("ed,ed->e", W0, DJ)
+            if self.c != 1.0:  # outer rate c: adot = c <w, D>, so delta = sqrt(c)|D|, p0 -> c p0
+                delta, p0 = self.sqrt_c * delta, self.c * p0
             P = W0 @ self.XT
             R = DJ @ self.XT
             tau = self._band(W0)

@@ -2,7 +2,7 @@
 
 Chapter 1, "A solver that respects the kinks" and "Sliding along a face", explains what is
 decided here. :class:`FaceEvents` holds the methods of
-:class:`reluflow._adaptive.AdaptiveSolver` that run at a landing: each affected neuron
+:class:`reluflow.flow._adaptive.AdaptiveSolver` that run at a landing: each affected neuron
 is snapped onto its candidate faces (the event pairs, its sliding faces and the pairs
 within the band) and its face problem decides, face by face, off / on / slide; the
 pattern, the sliding set and the violation test are then updated. The usual landing (one
@@ -33,7 +33,7 @@ _ALL, _ANY = np.logical_and.reduce, np.logical_or.reduce  # (.all() / .any() wit
 
 class FaceEvents:
     """Landing methods of the adaptive solver (a mixin: they use its state, see
-    :class:`reluflow._adaptive.AdaptiveSolver`)."""
+    :class:`reluflow.flow._adaptive.AdaptiveSolver`)."""
 
     def _near_face(self, y, P, r):
         """Pairs (outside the sliding set) within the band of their face, for the neurons
