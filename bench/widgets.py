@@ -57,8 +57,8 @@ def cases() -> dict:
         "ch5 margins_explorer_compute": lambda: rf.widgets.margins_explorer_compute(
             **rf.widgets.MARGINS_DEFAULTS
         ),
-        "ch2 kkt_directions (5 points, d = 2)": lambda: rf.kkt_directions(
-            np.c_[np.cos(N["angles"]), np.sin(N["angles"])], np.asarray(N["labels"]) / 5
+        "ch2 kkt_directions (5 points, d = 2)": lambda: rf.ncf.kkt_directions(
+            rf.Dataset(np.c_[np.cos(N["angles"]), np.sin(N["angles"])], N["labels"]).weighted(np.asarray(N["labels"]) / 5)
         ),
     }
 

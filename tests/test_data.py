@@ -1,4 +1,6 @@
-"""Tests for reluflow.data: Dataset validation and with_bias."""
+"""Tests for reluflow.data: Dataset validation, with_bias, and the weighted correlation (Correlation)."""
+
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pytest
@@ -100,3 +102,38 @@ def test_with_bias_keeps_two_homogeneity_with_bias():
 def test_with_bias_rejects_bad_input(X):
     with pytest.raises(ValueError, match="`X`"):
         rf.with_bias(X)
+
+
+# ---------------------------------------------------------------- Correlation (data.weighted)
+
+
+def test_weighted_is_the_correlation_of_the_points():
+    rng = np.random.default_rng(0)
+    data = rf.Dataset(rng.standard_normal((5, 3)), rng.standard_normal(5), weights=rng.uniform(0.1, 1.0, 5))
+    rho, V = rng.standard_normal(5), rng.standard_normal((4, 3))
+    G = data.weighted(rho)
+    assert isinstance(G, rf.Correlation) and G.data is data
+    assert_allclose(G(V), [sum(r * max(v @ x, 0.0) for x, r in zip(data.X, rho, strict=True)) for v in V])
+    assert_allclose(G(2.5 * V), 2.5 * G(V))  # positively one-homogeneous
+    assert isinstance(G(V[0]), float)
+    # the labels and the loss weights of the data do not enter G
+    assert_allclose(rf.Dataset(data.X, np.zeros(5)).weighted(rho)(V), G(V))
+
+
+def test_correlation_is_frozen_and_copies_rho():
+    rho = np.array([1.0, -1.0])
+    G = rf.Dataset(np.eye(2), [1.0, -1.0]).weighted(rho)
+    rho[0] = 5.0
+    assert G.rho[0] == 1.0 and not G.rho.flags.writeable
+    with pytest.raises(FrozenInstanceError):
+        G.rho = np.zeros(2)
+
+
+@pytest.mark.parametrize(
+    "rho, V, exc, match",
+    [([1.0], np.eye(2), ValueError, "one weight per point"), ([np.nan, 1.0], np.eye(2), ValueError, "`rho`"),
+     ([1.0, 1.0], np.ones((2, 3)), ValueError, "`V` must have shape"), ([1.0, 1.0], np.ones((2, 2, 2)), ValueError, "`V`")],
+)  # fmt: skip
+def test_correlation_rejects_bad_input(rho, V, exc, match):
+    with pytest.raises(exc, match=match):
+        rf.Dataset(np.eye(2), [1.0, -1.0]).weighted(rho)(V)

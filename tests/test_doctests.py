@@ -11,7 +11,14 @@ import reluflow
 # walk_packages: modules inside subpackages (reluflow.flow, ...) are collected too
 MODULES = sorted(info.name.removeprefix("reluflow.") for info in pkgutil.walk_packages(reluflow.__path__, "reluflow."))
 #: Modules whose docstrings must carry runnable examples (house style, rule 5).
-WITH_EXAMPLES = ["data", "datasets", "diagnostics", "flow.driver", "gradient", "ncf", "network", "orthogonal", "phases", "plotting", "symbolic_ncf", "symbolic_ortho"]
+WITH_EXAMPLES = [
+    "data", "datasets", "diagnostics", "flow._common", "flow.driver", "gradient", "network", "plotting", "sweep",
+    "symbolic",
+    "ncf.escape", "ncf.function", "ncf.kkt", "ncf.symbolic",
+    "orthogonal.bias", "orthogonal.escape", "orthogonal.minnorm", "orthogonal.symbolic",
+    "phases.detection", "phases.predict",
+    "margins.certified", "margins.kernels", "margins.symbolic",
+]  # fmt: skip
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 

@@ -1,5 +1,6 @@
-"""Tests for reluflow.margins: kernels against Monte Carlo and SymPy, margins against independent
-formulations and their own certificates, the parity closed forms, and input validation."""
+"""Tests for reluflow.margins (kernels, certified margins) and reluflow.margins.symbolic: kernels
+against Monte Carlo and SymPy, margins against independent formulations and their own
+certificates, the parity closed forms, and input validation."""
 
 import numpy as np
 import pytest
@@ -11,6 +12,9 @@ from scipy.optimize import minimize
 
 import reluflow as rf
 from reluflow import margins as M
+from reluflow.margins import symbolic as MS
+
+D = rf.Dataset
 
 PAPER_NTK = {4: 0.1768, 6: 0.1099, 8: 0.0781}  # papers.md section 4.3 table (4 decimals)
 
@@ -47,7 +51,7 @@ def test_arccos_kernels_monte_carlo(mc_setup):
 
 @pytest.mark.parametrize("degree", [0, 1])
 def test_symbolic_kernel_matches_numeric(degree):
-    sym = M.arccos_kernel_symbolic(degree)
+    sym = MS.arccos_kernel_symbolic(degree)
     theta = sym.theta
     stated = (
         (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / (2 * sp.pi)
@@ -89,7 +93,7 @@ def test_ntk_margin_against_slsqp(n, d, seed, layers):
     X = rng.standard_normal((n, d))
     y = rng.choice([-1.0, 1.0], n)
     assume(np.linalg.norm(X, axis=1).min() > 1e-3)
-    r = M.ntk_margin(X, y, layers=layers)
+    r = M.ntk_margin(D(X, y), layers=layers)
     slsqp = _slsqp_value(np.outer(y, y) * M.ntk(X, layers=layers))
     assert r.lower <= np.sqrt(slsqp) + 1e-9  # weak duality across the two solvers
     assert abs(r.value**2 - slsqp) <= 1e-6
@@ -99,8 +103,8 @@ def test_ntk_margin_against_slsqp(n, d, seed, layers):
 
 def test_ntk_margin_certificate_is_a_classifier():
     data = rf.datasets.clustered(4, 6, 10, 0.5, seed=2)
-    r = M.ntk_margin(data.X, data.y)
-    assert r.success, r.message
+    r = M.ntk_margin(data)
+    assert r.success and r.status == 0, r.message
     K = M.ntk(data.X, layers="inner")
     assert_allclose(r.u @ K @ r.u, 1.0, rtol=1e-9)  # unit RKHS norm
     assert_allclose((data.y * (K @ r.u)).min(), r.value, rtol=1e-9)
@@ -111,11 +115,17 @@ def test_ntk_margin_certificate_is_a_classifier():
 def test_parity_ntk_margin_closed_form(d):
     data = rf.datasets.sparse_parity(d)
     for layers in ("inner", "both"):
-        r = M.ntk_margin(data.X, data.y, layers=layers)
+        r = M.ntk_margin(data, layers=layers)
         assert r.success, r.message
-        assert_allclose(r.value, M.parity_ntk_margin(d, layers=layers), rtol=1e-7)
+        closed = M.parity_ntk_margin(d, layers=layers)
+        assert_allclose(r.value, closed.value, rtol=1e-7)
+        # the closed form's certificate: the uniform dual and y q / gamma attain it on every point
+        assert closed.success and closed.gap == 0 and closed.lower == closed.upper == closed.value
+        K = M.ntk(data.X, layers=layers)
+        assert_allclose(data.y * (K @ closed.u), closed.value, rtol=1e-9)
+        assert_allclose(np.sqrt(closed.q @ (np.outer(data.y, data.y) * K) @ closed.q), closed.value, rtol=1e-9)
     if d in PAPER_NTK:
-        assert round(M.parity_ntk_margin(d), 4) == PAPER_NTK[d]
+        assert round(M.parity_ntk_margin(d).value, 4) == PAPER_NTK[d]
 
 
 @pytest.mark.parametrize("d", [4, 6, 8])
@@ -138,10 +148,10 @@ def test_parity_global_margin_exact(d):
     vals += [minimize(dual, v0, method="Nelder-Mead").fun for v0 in rng.standard_normal((5, d))]
     assert -min(vals) <= bound + 1e-12
     # the LP with random directions stays below; adding the four neurons reaches it
-    lp = M.global_margin_lower_bound(data.X, data.y, 200, seed=1)
+    lp = M.global_margin_lower_bound(data, 200, seed=1)
     assert lp.success and abs(lp.gap) <= 1e-8, lp.message
     assert lp.value <= bound + 1e-12
-    full = M.norm_only_margin(data.X, data.y, np.r_[g.V, rng.standard_normal((50, d))])
+    full = M.norm_only_margin(data, np.r_[g.V, rng.standard_normal((50, d))])
     assert_allclose(full.value, bound, rtol=1e-8)
     assert full.gap <= 1e-8
 
@@ -153,7 +163,7 @@ def test_norm_only_single_direction_closed_form():
         y = rng.choice([-1.0, 1.0], 6)
         v = rng.standard_normal((1, 3))
         F = y * np.maximum(X @ v[0], 0) / np.linalg.norm(v)
-        r = M.norm_only_margin(X, y, v)
+        r = M.norm_only_margin(D(X, y), v)
         assert_allclose(r.value, max(0.0, F.min(), -F.max()), atol=1e-10)
         assert r.gap <= 1e-9
 
@@ -161,9 +171,9 @@ def test_norm_only_single_direction_closed_form():
 def test_norm_only_lp_scales():
     data = rf.datasets.sparse_parity(5, n=40, seed=3)
     V = np.random.default_rng(0).standard_normal((30, 5))
-    r1, r2 = M.norm_only_margin(data.X, data.y, V), M.norm_only_margin(data.X, data.y, 7 * V)
+    r1, r2 = M.norm_only_margin(data, V), M.norm_only_margin(data, 7 * V)
     assert_allclose(r1.value, r2.value, atol=1e-10)  # directions only
-    r3 = M.norm_only_margin(2 * data.X, data.y, V)
+    r3 = M.norm_only_margin(D(2 * data.X, data.y), V)
     assert_allclose(r3.value, 2 * r1.value, atol=1e-10)  # 1-homogeneous in x
 
 
@@ -181,34 +191,23 @@ def test_datasets():
     assert_allclose(rf.datasets.clustered(2, 3, 2, 0.1, labels=[-1, -1]).y, -1.0)
 
 
-def test_rotation_and_movement():
-    W0 = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
-    W = np.array([[3.0, 0.0], [2.0, 0.0], [-1.0, -1.0]])
-    assert_allclose(M.rotation(W0, W), [0.0, np.pi / 2, np.pi], atol=1e-7)
-    assert_allclose(M.relative_movement(W0, W), np.linalg.norm(W - W0) / np.sqrt(3))
-
-
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: M.ntk_margin([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.5]), "`y`"),
-        (lambda: M.ntk_margin([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0]), "`y`"),
-        (lambda: M.ntk_margin([[1.0, 0.0], [0.0, 1.0]], [1.0]), "`y`"),
-        (lambda: M.ntk_margin([[1.0, np.nan], [0.0, 1.0]], [1.0, -1.0]), "`X`"),
-        (lambda: M.ntk_margin([[0.0, 0.0], [0.0, 1.0]], [1.0, -1.0]), "`X`"),
-        (lambda: M.ntk_margin([1.0, 0.0], [1.0, -1.0]), "`X`"),
+        (lambda: M.ntk_margin(D([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.5])), "`y`"),
+        (lambda: M.ntk_margin(D([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0])), "`y`"),
+        (lambda: M.ntk_margin(D([[0.0, 0.0], [0.0, 1.0]], [1.0, -1.0])), "`X`"),
+        (lambda: M.ntk_margin(D([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0]), gap_tol=0.0), "`gap_tol`"),
         (lambda: M.arccos_kernel([[0.0, 0.0]]), "`X`"),
         (lambda: M.arccos_kernel([[1.0, 0.0]], [[1.0, 0.0, 0.0]]), "`Z`"),
         (lambda: M.arccos_kernel([[1.0, 0.0]], degree=2), "`degree`"),
         (lambda: M.ntk([[1.0, 0.0]], layers="outer"), "`layers`"),
-        (lambda: M.norm_only_margin([[1.0, 0.0]], [1.0], [[0.0, 0.0]]), "`V`"),
-        (lambda: M.norm_only_margin([[1.0, 0.0]], [1.0], [[1.0, 0.0, 1.0]]), "`V`"),
-        (lambda: M.norm_only_margin([[1.0, np.inf]], [1.0], [[1.0, 0.0]]), "`X`"),
+        (lambda: M.norm_only_margin(D([[1.0, 0.0]], [1.0]), [[0.0, 0.0]]), "`V`"),
+        (lambda: M.norm_only_margin(D([[1.0, 0.0]], [1.0]), [[1.0, 0.0, 1.0]]), "`V`"),
+        (lambda: M.global_margin_lower_bound(D([[1.0, 0.0]], [1.0]), 0), "`m`"),
         (lambda: rf.datasets.sparse_parity(1), "`d`"),
         (lambda: rf.datasets.clustered(4, 3, 2, 0.1), "`k`"),
         (lambda: rf.datasets.clustered(2, 3, 2, -0.1), "`noise`"),
-        (lambda: M.rotation([[1.0, 0.0]], [[0.0, 0.0]]), "`W`"),
-        (lambda: M.rotation([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]), "`W`"),
     ],
 )
 def test_bad_inputs(call, match):
@@ -216,8 +215,14 @@ def test_bad_inputs(call, match):
         call()
 
 
+def test_margins_need_a_dataset():
+    for call in (lambda: M.ntk_margin([[1.0, 0.0]]), lambda: M.norm_only_margin([[1.0, 0.0]], [[1.0, 0.0]])):
+        with pytest.raises(TypeError, match="rf.Dataset"):
+            call()
+
+
 def test_uncertified_margin_warns():
     data = rf.datasets.clustered(3, 4, 5, 0.3, seed=0)
     with pytest.warns(RuntimeWarning, match="not certified"):
-        r = M.ntk_margin(data.X, data.y, gap_tol=1e-300)
-    assert not r.success and r.gap >= 0
+        r = M.ntk_margin(data, gap_tol=1e-300)
+    assert not r.success and r.status == 1 and r.gap >= 0

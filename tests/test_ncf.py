@@ -1,7 +1,7 @@
-"""Tests for reluflow.ncf: the alignment function, the NCF, its KKT directions (checked
-against brute force on dense grids of the circle and the sphere, with certificates), the
-maximum of the NCF (checked against gradient flow of the linear loss), escape times and
-residual weights."""
+"""Tests for reluflow.ncf and the correlation G_rho (rf.Correlation): the NCF, its KKT directions
+(checked against brute force on dense grids of the circle and the sphere, with certificates),
+the maximum of the NCF (checked against gradient flow of the linear loss), escape times and
+the residual correlation."""
 
 import itertools
 import time
@@ -15,17 +15,23 @@ from numpy.testing import assert_allclose
 from scipy.spatial import cKDTree
 
 import reluflow as rf
-from reluflow.ncf import (
-    alignment_function,
-    escape_time,
-    kkt_directions,
-    max_ncf,
-    ncf,
-    ncf_direction_value,
-    residual_weights,
-)
+from reluflow.ncf import direction_value, escape_time, kkt_directions, max_ncf, residual_correlation, value
 
 N_CIRCLE, N_SPHERE = 20_000, 20_000
+
+
+def weighted(X, rho):
+    """The points X with signed weights rho, as the library takes them (labels unused)."""
+    X = np.asarray(X, float)
+    return rf.Dataset(X, np.zeros(X.shape[0]) if X.ndim == 2 else [0.0]).weighted(rho)
+
+
+def kkt(X, rho, **kwargs):
+    return kkt_directions(weighted(X, rho), **kwargs)
+
+
+def maximum(X, rho, **kwargs):
+    return max_ncf(weighted(X, rho), **kwargs)
 
 
 def G(V, X, rho):
@@ -211,7 +217,7 @@ def random_problem(seed, d):
 
 
 def check_all(X, rho):
-    crits = kkt_directions(X, rho)
+    crits = kkt(X, rho)
     for c in crits:
         check_certificate(c, X, rho)
         check_type(c, crits, X, rho)
@@ -228,13 +234,25 @@ def check_all(X, rho):
 def test_alignment_function_values_and_shapes():
     rng = np.random.default_rng(0)
     X, rho, V = rng.standard_normal((5, 3)), rng.standard_normal(5), rng.standard_normal((7, 3))
-    out = alignment_function(V, X, rho)
+    Gr = weighted(X, rho)
+    out = Gr(V)
     assert out.shape == (7,)
     assert_allclose(out, [sum(r * max(v @ x, 0) for x, r in zip(X, rho, strict=True)) for v in V])
-    single = alignment_function(V[0], X, rho)
+    single = Gr(V[0])
     assert isinstance(single, float)
     assert_allclose(single, out[0], rtol=1e-14)
-    assert_allclose(alignment_function(3.0 * V, X, rho), 3.0 * out)  # one-homogeneous
+    assert_allclose(Gr(3.0 * V), 3.0 * out)  # one-homogeneous
+    assert_allclose(Gr.X, X) and isinstance(Gr, rf.Correlation) and Gr.data.n == 5
+    assert_allclose(rf.Correlation(Gr.data, rho)(V), out)
+
+
+def test_correlation_is_minus_the_outer_gradient():
+    # with the residual weights at a network, G_rho(w_j) = -dL/da_j: one function, two names
+    rng = np.random.default_rng(4)
+    data = rf.Dataset(rng.standard_normal((6, 3)), rng.standard_normal(6))
+    net = rf.Network(rng.standard_normal(4), rng.standard_normal((4, 3)))
+    _, grad = rf.loss_and_grad(net, data, "square")
+    assert_allclose(residual_correlation(net, data, "square")(net.W), -grad.a, rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -243,28 +261,31 @@ def test_ncf_is_sum_over_neurons_and_two_homogeneous(seed):
     X, rho = rng.standard_normal((6, 3)), rng.standard_normal(6)
     net = rf.Network(rng.standard_normal(4), rng.standard_normal((4, 3)))
     nw = np.linalg.norm(net.W, axis=1)
-    expected = sum(
-        a * n * alignment_function(w / n, X, rho) for a, w, n in zip(net.a, net.W, nw, strict=True)
-    )
-    assert_allclose(ncf(net, X, rho), expected, rtol=1e-12)
-    assert_allclose(ncf(net.scaled(2.5), X, rho), 2.5**2 * ncf(net, X, rho), rtol=1e-12)
-    assert_allclose(
-        ncf_direction_value(net.scaled(7.0), X, rho), ncf(net, X, rho) / net.norm_sq(), rtol=1e-12
-    )
+    Gr = weighted(X, rho)
+    expected = sum(a * n * Gr(w / n) for a, w, n in zip(net.a, net.W, nw, strict=True))
+    assert_allclose(value(net, Gr), expected, rtol=1e-12)
+    assert_allclose(value(net.scaled(2.5), Gr), 2.5**2 * value(net, Gr), rtol=1e-12)
+    assert_allclose(direction_value(net.scaled(7.0), Gr), value(net, Gr) / net.norm_sq(), rtol=1e-12)
     # the maximum on the sphere bounds every direction
-    assert ncf_direction_value(net, X, rho) <= max_ncf(X, rho).value + 1e-12
+    assert direction_value(net, Gr) <= max_ncf(Gr).value + 1e-12
 
 
 def test_ncf_errors():
     net = rf.Network([1.0], [[1.0, 0.0]])
     with pytest.raises(ValueError, match="zero network"):
-        ncf_direction_value(rf.Network([0.0], [[0.0, 0.0]]), [[1.0, 0.0]], [1.0])
+        direction_value(rf.Network([0.0], [[0.0, 0.0]]), weighted([[1.0, 0.0]], [1.0]))
     with pytest.raises(ValueError, match="dimension mismatch"):
-        ncf(net, [[1.0, 0.0, 0.0]], [1.0])
+        value(net, weighted([[1.0, 0.0, 0.0]], [1.0]))
     with pytest.raises(TypeError, match="rf.Network"):
-        ncf("net", [[1.0, 0.0]], [1.0])
+        value("net", weighted([[1.0, 0.0]], [1.0]))
     with pytest.raises(ValueError, match="`V` must have shape"):
-        alignment_function([1.0, 0.0, 0.0], [[1.0, 0.0]], [1.0])
+        weighted([[1.0, 0.0]], [1.0])([1.0, 0.0, 0.0])
+    for call in (lambda: value(net, [[1.0, 0.0]]), lambda: kkt_directions([[1.0, 0.0]]),
+                 lambda: max_ncf(np.eye(2))):  # fmt: skip
+        with pytest.raises(TypeError, match="data.weighted"):
+            call()
+    with pytest.raises(TypeError, match="rf.Dataset"):
+        rf.Correlation(np.eye(2), [1.0, 1.0])
 
 
 # ---------------------------------------------------------------- KKT directions vs brute force
@@ -292,7 +313,7 @@ def test_kkt_directions_on_degenerate_integer_data(seed, d):
     X, rho = rng.integers(-2, 3, (n, d)).astype(float), rng.integers(-3, 4, n) / 3
     if not np.any((np.linalg.norm(X, axis=1) > 0) & (rho != 0)):
         with pytest.raises(ValueError, match="all zero|is zero"):
-            kkt_directions(X, rho)
+            kkt(X, rho)
     else:
         check_all(X, rho)
 
@@ -338,7 +359,7 @@ def test_max_of_abs_g_at_a_kink():
     top = crits[0]
     assert (top.kind, top.extremum, top.faces, top.active) == ("kink", "min", {3}, {0})
     assert_allclose(top.v, -np.array([1.2, 0.8]) / np.hypot(1.2, 0.8))  # orthogonal to x_3
-    res = max_ncf(KINK_X, rho)
+    res = maximum(KINK_X, rho)
     assert_allclose([res.g_star, res.value], [-top.value, -top.value / 2])
     assert_allclose(res.direction, top.v)
 
@@ -363,7 +384,7 @@ def test_section_2_5_check_dataset():
     kinks = [c for c in crits if c.kind == "kink"]
     assert [(c.extremum, c.faces) for c in kinks] == [("min", {0}), ("max", {2})]
     assert_allclose([kinks[0].angle, kinks[1].angle], [0.2 - np.pi / 2 + 2 * np.pi, 2.2 + np.pi / 2])
-    res = max_ncf(X, rho)
+    res = maximum(X, rho)
     assert_allclose([res.value, res.g_star], [smooth[0].value / 2, smooth[0].value])
 
 
@@ -390,12 +411,12 @@ def test_dependent_faces():
 def test_merged_parallel_points_and_inert_rows():
     rng = np.random.default_rng(3)
     X, rho = rng.standard_normal((4, 3)), rng.uniform(-1, 1, 4)
-    base = kkt_directions(X, rho)
+    base = kkt(X, rho)
     # split point 0 into two parallel copies; add a zero row and a rho = 0 row
     X2 = np.vstack([X, 0.5 * X[0], np.zeros(3), rng.standard_normal(3)])
     rho2 = np.concatenate([rho, [0.0, 5.0, 0.0]])
     rho2[0], rho2[4] = 0.5 * rho[0], rho[0]  # 0.5 rho_0 x_0 + rho_0 (x_0 / 2) = rho_0 x_0
-    other = kkt_directions(X2, rho2)
+    other = kkt(X2, rho2)
     assert len(other) == len(base)
     for a, b in zip(base, other, strict=True):
         assert_allclose(b.v, a.v, atol=1e-9)
@@ -408,7 +429,7 @@ def test_rotation_equivariance_and_rho_scaling(seed):
     rng = np.random.default_rng(seed)
     X, rho = rng.standard_normal((5, 3)), rng.uniform(-1, 1, 5)
     Q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
-    base, rotated, scaled = kkt_directions(X, rho), kkt_directions(X @ Q.T, rho), kkt_directions(X, 3 * rho)
+    base, rotated, scaled = kkt(X, rho), kkt(X @ Q.T, rho), kkt(X, 3 * rho)
     assert len(base) == len(rotated) == len(scaled)
     for a, b, c in zip(base, rotated, scaled, strict=True):
         assert_allclose(b.v, Q @ a.v, atol=1e-9)
@@ -418,8 +439,8 @@ def test_rotation_equivariance_and_rho_scaling(seed):
 
 def test_include_kinks_false_gives_the_smooth_points():
     X, rho = random_problem(11, 3)
-    all_ = kkt_directions(X, rho)
-    smooth = kkt_directions(X, rho, include_kinks=False)
+    all_ = kkt(X, rho)
+    smooth = kkt(X, rho, include_kinks=False)
     assert [c.v.tolist() for c in smooth] == [c.v.tolist() for c in all_ if c.kind == "smooth"]
     assert all(not c.faces for c in smooth)
 
@@ -427,12 +448,12 @@ def test_include_kinks_false_gives_the_smooth_points():
 def test_higher_dimension_points_are_critical():
     rng = np.random.default_rng(5)
     X, rho = rng.standard_normal((6, 4)), rng.uniform(-1, 1, 6)
-    crits = kkt_directions(X, rho)
+    crits = kkt(X, rho)
     for c in crits:
         check_certificate(c, X, rho)
     P = rng.standard_normal((200_000, 4))
     Gs = G(P / np.linalg.norm(P, axis=1)[:, None], X, rho)
-    g_star = max_ncf(X, rho).g_star
+    g_star = maximum(X, rho).g_star
     assert np.abs(Gs).max() <= g_star + 1e-12 and g_star <= np.abs(Gs).max() + 0.1 * lipschitz(X, rho)
 
 
@@ -451,13 +472,13 @@ def test_max_ncf_matches_gradient_flow_of_linear_loss(case):
         rng = np.random.default_rng(11 if case == "d2" else 10)
         X, y = rng.standard_normal((5, int(case[1]))), rng.uniform(-1, 1, 5)
     rho, d = y / len(y), X.shape[1]
-    res, crits = max_ncf(X, rho), kkt_directions(X, rho)
+    res, crits = maximum(X, rho), kkt(X, rho)
     t_end = max(16.0, 8.0 / (1.0 - abs(crits[1].value) / res.g_star)) / res.g_star
     traj = rf.gradient_flow(rf.small_init(40, d, 1e-6, seed=0), rf.Dataset(X, y), "linear", t_end)
     net = traj.final
     assert traj.success and np.sqrt(net.norm_sq()) > 1e6 * np.sqrt(traj.norm_sq()[0])
-    assert_allclose(ncf_direction_value(net, X, rho), res.value, rtol=1e-3)
-    sign = np.sign(alignment_function(res.direction, X, rho))
+    assert_allclose(direction_value(net, weighted(X, rho)), res.value, rtol=1e-3)
+    sign = np.sign(weighted(X, rho)(res.direction))
     top = np.argsort(net.neuron_norms())[-3:]
     cos = net.W[top] @ res.direction / np.linalg.norm(net.W[top], axis=1)
     assert np.all(cos > 1 - 1e-6) and np.all(np.sign(net.a[top]) == sign)
@@ -469,7 +490,7 @@ def test_max_ncf_matches_gradient_flow_of_linear_loss(case):
 def test_kkt_errors():
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     cases = [
-        ((X, [1.0]), "one weight per row"),
+        ((X, [1.0]), "one weight per point"),
         ((np.zeros((2, 2)), [1.0, 1.0]), "all zero"),
         ((X, [0.0, 0.0]), "rho` is zero"),
         ((X, [np.nan, 1.0]), "`rho` must be finite"),
@@ -478,13 +499,13 @@ def test_kkt_errors():
     ]
     for args, msg in cases:
         with pytest.raises(ValueError, match=msg):
-            kkt_directions(*args)
+            kkt(*args)
         with pytest.raises(ValueError, match=msg):
-            max_ncf(*args)
+            maximum(*args)
     with pytest.raises(ValueError, match="`tol`"):
-        kkt_directions(X, [1.0, 1.0], tol=0.0)
+        kkt(X, [1.0, 1.0], tol=0.0)
     with pytest.raises(ValueError, match="vanishes identically"):
-        max_ncf([[1.0, 0.0], [1.0, 0.0]], [1.0, -1.0])  # the two terms cancel
+        maximum([[1.0, 0.0], [1.0, 0.0]], [1.0, -1.0])  # the two terms cancel
 
 
 def test_enumeration_too_large_fails_fast():
@@ -492,11 +513,11 @@ def test_enumeration_too_large_fails_fast():
     X, rho = rng.standard_normal((30, 3)), rng.uniform(-1, 1, 30)
     start = time.perf_counter()
     with pytest.raises(ValueError, match=r"n = 30 points .* the limit is max_candidates"):
-        kkt_directions(X, rho)
+        kkt(X, rho)
     with pytest.raises(ValueError, match="n = 30"):
-        kkt_directions(X, rho, include_kinks=False)
+        kkt(X, rho, include_kinks=False)
     with pytest.raises(ValueError, match="n = 8"):
-        kkt_directions(X[:8], rho[:8], max_candidates=1000)
+        kkt(X[:8], rho[:8], max_candidates=1000)
     assert time.perf_counter() - start < 1.0
 
 
@@ -517,7 +538,7 @@ def test_escape_time():
 
 
 @pytest.mark.parametrize("loss", ["square", "logistic", "exponential"])
-def test_residual_weights_are_minus_dL_df(loss):
+def test_residual_correlation_weights_are_minus_dL_df(loss):
     rng = np.random.default_rng(1)
     data = rf.Dataset(rng.standard_normal((6, 3)), rng.choice([-1.0, 1.0], 6), weights=rng.uniform(0.1, 1, 6))
     net = rf.Network(rng.standard_normal(4), rng.standard_normal((4, 3)))
@@ -525,8 +546,10 @@ def test_residual_weights_are_minus_dL_df(loss):
     fd = [
         -(loss_obj.value(f + h * e, data) - loss_obj.value(f - h * e, data)) / (2 * h) for e in np.eye(data.n)
     ]
-    assert_allclose(residual_weights(net, data, loss), fd, rtol=1e-7, atol=1e-10)
+    Gr = residual_correlation(net, data, loss)
+    assert Gr.data is data
+    assert_allclose(Gr.rho, fd, rtol=1e-7, atol=1e-10)
     zero = rf.Network(np.zeros(4), np.zeros((4, 3)))
-    assert_allclose(residual_weights(zero, data, loss), loss_obj.rho0(data))
+    assert_allclose(residual_correlation(zero, data, loss).rho, loss_obj.rho0(data))
     with pytest.raises(ValueError, match="dimension mismatch"):
-        residual_weights(rf.Network([1.0], [[1.0, 0.0]]), data, loss)
+        residual_correlation(rf.Network([1.0], [[1.0, 0.0]]), data, loss)

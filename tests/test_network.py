@@ -155,13 +155,13 @@ def test_small_init_shapes(m, d):
 def test_small_init_balanced(seed, scale):
     net = rf.small_init(8, 3, scale, seed=seed)
     assert_array_equal(np.abs(net.a), np.linalg.norm(net.W, axis=1))
-    assert_allclose(rf.balancedness(net), 0.0, atol=1e-12 * scale**2)
+    assert_allclose(rf.diagnostics.balancedness(net), 0.0, atol=1e-12 * scale**2)
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_small_init_unbalanced_differs(seed):
     net = rf.small_init(8, 3, 1e-3, seed=seed, balanced=False)
-    assert np.all(np.abs(rf.balancedness(net)) > 1e-12 * 1e-6)
+    assert np.all(np.abs(rf.diagnostics.balancedness(net)) > 1e-12 * 1e-6)
     assert not np.allclose(np.abs(net.a), np.linalg.norm(net.W, axis=1))
 
 

@@ -48,11 +48,11 @@ def test_compute_defaults_against_predictions():
     assert_allclose(res["staircase"][np.searchsorted(traj.t, mid)], levels[1])
     assert res["staircase"][-1] == 0.0 and traj.loss[-1] < 1e-10
     # the run escapes near the refined times (the slower neurons only advance it, by < 1 here)
-    obs = np.array(rf.orthogonal.observed_escape_times(traj, data.X, data.y))
+    obs = np.array(rf.orthogonal.observed_escape_times(traj, data))
     gap = np.array(res["refined"]) - obs
     assert np.all((-0.05 <= gap) & (gap <= 1.0)), gap
     assert 0 <= res["excess"] < 0.05
-    assert_allclose(res["min_norm"].value, rf.orthogonal.min_norm_interpolant(data.X, data.y).value)
+    assert_allclose(res["min_norm"].value, rf.orthogonal.min_norm_interpolant(data).value)
 
 
 @pytest.mark.parametrize(

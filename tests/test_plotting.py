@@ -145,9 +145,10 @@ def test_plot_error_vs_cost_legend_and_data():
 def test_plot_alignment_function_marks_critical_points_and_neurons():
     X = np.array([[1.0, 0.0], [0.6, 0.8]])
     rho = np.array([0.75, -0.25])
-    crit = rf.kkt_directions(X, rho)
+    G = rf.Dataset(X, [1.0, -1.0]).weighted(rho)
+    crit = rf.ncf.kkt_directions(G)
     net = rf.Network([1.0, -1.0], [[0.9, -0.3], [0.0, 1.0]])
-    fig, ax = rf.plotting.plot_alignment_function(X, rho, crit, net)
+    fig, ax = rf.plotting.plot_alignment_function(G, crit, net)
     try:
         phi, G = ax.get_lines()[0].get_data()
         V = np.c_[np.cos(phi), np.sin(phi)]
@@ -157,7 +158,9 @@ def test_plot_alignment_function_marks_critical_points_and_neurons():
         assert len(ax.collections[0].get_offsets()) == net.m
         assert "phi" in ax.get_xlabel()
         with pytest.raises(ValueError, match="2-D"):
-            rf.plotting.plot_alignment_function(np.eye(3), np.ones(3))
+            rf.plotting.plot_alignment_function(rf.Dataset(np.eye(3), np.ones(3)).weighted(np.ones(3)))
+        with pytest.raises(TypeError, match="Correlation"):
+            rf.plotting.plot_alignment_function(X, rho)
     finally:
         plt.close(fig)
 

@@ -1,4 +1,4 @@
-"""Tests of rf.sweep: agreement with a serial loop, order, echoed parameters, errors."""
+"""Tests of rf.sweep.run: agreement with a serial loop, order, echoed parameters, errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 import reluflow as rf
 from reluflow.phases import predicted_times
-from reluflow.sweep import grid_points, sweep, to_columns
+from reluflow.sweep import grid_points, run, to_columns
 
 
 def _experiment(p, delta, seed=0):
@@ -25,12 +25,12 @@ def _serial(fn, grid):
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_matches_serial_loop(n_jobs):
-    rows = sweep(_experiment, GRID, n_jobs=n_jobs, progress=False)
+    rows = run(_experiment, GRID, n_jobs=n_jobs, progress=False)
     assert rows == _serial(_experiment, GRID)
 
 
 def test_order_and_echoed_parameters():
-    rows = sweep(_experiment, GRID, n_jobs=2, progress=False)
+    rows = run(_experiment, GRID, n_jobs=2, progress=False)
     assert [(r["p"], r["delta"]) for r in rows] == [(p, d) for p in GRID["p"] for d in GRID["delta"]]
     assert all(r["seed"] == 3 for r in rows)
     assert list(rows[0]) == ["p", "delta", "seed", "t1", "level", "draw"]
@@ -38,12 +38,12 @@ def test_order_and_echoed_parameters():
 
 def test_list_of_points_and_plain_values():
     points = [{"x": 3}, {"x": 1}, {"x": 2}]
-    rows = sweep(lambda x: x * x, points, n_jobs=2, progress=False)
+    rows = run(lambda x: x * x, points, n_jobs=2, progress=False)
     assert rows == [{"x": 3, "value": 9}, {"x": 1, "value": 1}, {"x": 2, "value": 4}]
 
 
 def test_progress_bar_runs(capsys):
-    rows = sweep(lambda x: {"y": -x}, {"x": range(4)}, n_jobs=1, progress=True)
+    rows = run(lambda x: {"y": -x}, {"x": range(4)}, n_jobs=1, progress=True)
     assert [r["y"] for r in rows] == [0, -1, -2, -3]
     assert "sweep" in capsys.readouterr().err
 
@@ -57,25 +57,25 @@ def _fails_at_two(x, y):
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_exception_names_the_point(n_jobs):
     with pytest.raises(ZeroDivisionError, match="bad point") as info:
-        sweep(_fails_at_two, {"x": [1, 2, 3], "y": [5]}, n_jobs=n_jobs, progress=False)
+        run(_fails_at_two, {"x": [1, 2, 3], "y": [5]}, n_jobs=n_jobs, progress=False)
     assert any("{'x': 2, 'y': 5}" in note for note in info.value.__notes__)
 
 
 def test_bad_arguments():
     with pytest.raises(TypeError, match=r"grid\['x'\]"):
-        sweep(lambda x: x, {"x": 1.0}, progress=False)
+        run(lambda x: x, {"x": 1.0}, progress=False)
     with pytest.raises(TypeError, match="grid"):
-        sweep(lambda x: x, "x", progress=False)
+        run(lambda x: x, "x", progress=False)
     with pytest.raises(TypeError, match="fn"):
-        sweep(None, {"x": [1]}, progress=False)
+        run(None, {"x": [1]}, progress=False)
     with pytest.raises(ValueError, match="n_jobs"):
-        sweep(lambda x: x, {"x": [1]}, n_jobs=0, progress=False)
+        run(lambda x: x, {"x": [1]}, n_jobs=0, progress=False)
     with pytest.raises(ValueError, match="rename"):
-        sweep(lambda x: {"x": x}, {"x": [1]}, n_jobs=1, progress=False)
+        run(lambda x: {"x": x}, {"x": [1]}, n_jobs=1, progress=False)
 
 
 def test_to_columns():
-    rows = sweep(
+    rows = run(
         lambda a: {"v": np.array([a, 2 * a]), "s": f"{a}"}, {"a": [1.0, 2.0]}, n_jobs=1, progress=False
     )
     cols = to_columns(rows)

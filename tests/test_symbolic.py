@@ -50,8 +50,8 @@ def test_homogeneity_sides_agree_numerically_and_fail_for_negative_c():
     rng = np.random.default_rng(0)
     h = sym.homogeneity(2, 2)
     args = sorted(h.scaling.lhs.free_symbols, key=str)  # a_1, a_2, c, w_11, ..., x_2
-    scaled, target = (sp.lambdify(args, e) for e in h.scaling[:2])
-    grad, twice_f = (sp.lambdify(args, e) for e in h.euler[:2])
+    scaled, target = (sp.lambdify(args, e) for e in (h.scaling.lhs, h.scaling.rhs))
+    grad, twice_f = (sp.lambdify(args, e) for e in (h.euler.lhs, h.euler.rhs))
     c_index = [s.name for s in args].index("c")
     for _ in range(10):
         values = rng.standard_normal(len(args))

@@ -128,7 +128,7 @@ def test_norms_and_balancedness_formulas(sliding_run):
     nets = [traj.net(k) for k in range(len(traj))]
     assert_allclose(traj.norm_sq(), [net.norm_sq() for net in nets], rtol=1e-14)
     assert_allclose(traj.neuron_norms(), [net.neuron_norms() for net in nets], rtol=1e-14)
-    assert_allclose(traj.balancedness(), [rf.balancedness(net) for net in nets], rtol=1e-14)
+    assert_allclose(traj.balancedness(), [rf.diagnostics.balancedness(net) for net in nets], rtol=1e-14)
     # identities between the three
     assert_allclose(np.sum(traj.neuron_norms() ** 2, axis=1), traj.norm_sq(), rtol=1e-12)
     bal = traj.a**2 - (traj.neuron_norms() ** 2 - traj.a**2)

@@ -132,11 +132,12 @@ def test_flow_explorer_figure_draws_the_default_run():
 def test_ncf_explorer_compute_reaches_the_maximiser():
     D = rf.widgets.NCF_DEFAULTS
     res = rf.widgets.ncf_explorer_compute(D["angles"], D["norms"], D["labels"], D["scale"])
-    best = rf.max_ncf(res["X"], res["rho"])
-    assert res["t_stop"] == pytest.approx(0.7 * rf.escape_time(D["scale"], best.g_star))
+    best = rf.ncf.max_ncf(res["G"])
+    assert_allclose(res["G"].rho, res["G"].data.y / 5)  # the square loss's weights at the origin
+    assert res["t_stop"] == pytest.approx(0.7 * rf.ncf.escape_time(D["scale"], best.g_star))
     net = res["net"]
     top = np.argmax(net.neuron_norms())
-    assert rf.alignment(net, best.direction)[top] > 0.999  # the largest neuron points at v*
+    assert rf.diagnostics.alignment(net, best.direction)[top] > 0.999  # the largest neuron points at v*
     assert res["critical"][0].value == pytest.approx(best.g_star)
 
 

@@ -14,12 +14,20 @@ API reference (``book/api.md``, built with ``-n``):
   ``#:`` comment such as "Relative tolerance: faces are ..." became a class reference to
   "Relative tolerance". Our ``#:`` comments are prose: napoleon is skipped for them.
 - Docstrings of submodules name public objects by their short name (``:func:`small_init```
-  in ``reluflow.phases``), while the reference documents them where users import them
-  (``reluflow.small_init``). A Python reference that Sphinx cannot resolve is resolved to the
-  one documented ``reluflow`` object of that name; ambiguous or unknown names still fail.
+  in ``reluflow.phases.detection``), and signatures by the module that defines them
+  (``reluflow.data.Correlation``), while the reference documents each object once, where users
+  reach it (``reluflow.small_init``, ``reluflow.Correlation``, ``reluflow.ncf.kkt_directions``).
+  A Python reference that Sphinx cannot resolve, a short name or a dotted ``reluflow.`` path,
+  is resolved to the one documented ``reluflow`` object of that name; ambiguous or unknown
+  names still fail.
+- A package's docstring names its files (``:mod:`.kkt``` in ``reluflow.ncf``); the reference
+  documents the package, not each file, so a module reference to an existing ``reluflow``
+  submodule that has no section renders as code instead of failing. Unknown modules still fail.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 from sphinx.util.nodes import make_refnode
 
@@ -55,10 +63,27 @@ def _swap_napoleon(app) -> None:
     app.connect("autodoc-process-docstring", _napoleon_except_data)
 
 
+def _is_submodule(node) -> bool:
+    """Is the target of this :mod: reference an existing reluflow module (relative to the
+    module whose docstring holds it)?"""
+    target, here = node.get("reftarget", "").lstrip("~."), node.get("py:module") or ""
+    for name in (f"{here}.{target}", target):  # a relative ``.name`` arrives as ``name``
+        try:
+            if name.startswith("reluflow.") and importlib.util.find_spec(name) is not None:
+                return True
+        except ModuleNotFoundError:
+            pass
+    return False
+
+
 def _resolve_short_name(app, env, node, contnode):
     if node.get("refdomain") != "py":
         return None
+    if node.get("reftype") == "mod" and _is_submodule(node):
+        return contnode  # a file of a documented package: shown as code, not linked
     target = node.get("reftarget", "").lstrip("~.")
+    if target.startswith("reluflow."):
+        target = target.rpartition(".")[2]  # where it is defined, not where it is documented
     if not target or "." in target:
         return None
     domain = env.get_domain("py")

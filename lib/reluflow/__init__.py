@@ -3,80 +3,51 @@
 The companion library of the book "Gradient flow in two-layer ReLU networks". Data flow
 one way: :class:`Dataset` -> loss -> :func:`gradient_flow` -> :class:`Trajectory` ->
 diagnostics -> figure. Each docstring points to the book section that derives it.
+
+The top level holds the objects the data flows through and the functions that make them;
+everything else lives in the module or package named for its concept, and is reached
+through it: the core modules ``losses``, ``datasets``, ``diagnostics``, ``sweep``,
+``plotting``, ``symbolic`` (chapter 1), the solvers in ``flow``, one package per topic
+(``ncf``, ``orthogonal``, ``phases``, ``margins``), and the book's ``widgets``. Modules that
+pull in matplotlib, SymPy or an optimisation solver load on first use (PEP 562), so
+``import reluflow`` stays light.
 """
 
-from . import (
-    datasets,
-    losses,
-    lowrotation,
-    margins,
-    orthogonal,
-    phases,
-    plotting,
-    symbolic,
-    symbolic_ncf,
-    symbolic_ortho,
-    symbolic_phases,
-    widgets,
-)
-from .data import Dataset, with_bias
-from .diagnostics import activation_patterns, alignment, balancedness, normalized_margin, pattern_census
+from . import _lazy, datasets, diagnostics, flow, losses
+from .data import Correlation, Dataset, with_bias
 from .flow import gradient_flow, log_times
 from .gradient import loss_and_grad
-from .ncf import (
-    CriticalDirection,
-    NCFMax,
-    alignment_function,
-    escape_time,
-    kkt_directions,
-    max_ncf,
-    ncf,
-    ncf_direction_value,
-    residual_weights,
-)
 from .network import Network, small_init
-from .phases import Phase
-from .sweep import sweep, to_columns
 from .trajectory import Trajectory
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+#: Submodules loaded on first access (each imports matplotlib, SymPy, SciPy's optimisers,
+#: clarabel, tqdm or joblib).
+_LAZY = ("margins", "ncf", "orthogonal", "phases", "plotting", "sweep", "symbolic", "widgets")
 
 __all__ = [
-    "CriticalDirection",
+    "Correlation",
     "Dataset",
-    "NCFMax",
-    "Phase",
     "Network",
     "Trajectory",
-    "activation_patterns",
-    "alignment",
-    "alignment_function",
-    "balancedness",
     "datasets",
-    "escape_time",
+    "diagnostics",
+    "flow",
     "gradient_flow",
-    "kkt_directions",
     "log_times",
     "loss_and_grad",
     "losses",
-    "lowrotation",
     "margins",
-    "max_ncf",
     "ncf",
-    "ncf_direction_value",
-    "normalized_margin",
     "orthogonal",
     "phases",
-    "pattern_census",
     "plotting",
-    "residual_weights",
     "small_init",
     "sweep",
     "symbolic",
-    "symbolic_ncf",
-    "symbolic_ortho",
-    "symbolic_phases",
-    "to_columns",
     "widgets",
     "with_bias",
 ]
+
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)

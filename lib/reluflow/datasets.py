@@ -1,4 +1,4 @@
-"""Small reference datasets used across the book."""
+"""Small reference datasets used across the book (each returns a :class:`~reluflow.Dataset`)."""
 
 from __future__ import annotations
 
@@ -98,16 +98,17 @@ def separable(n: int, d: int, margin: float, seed: int = 0) -> Dataset:
     return Dataset(X, np.sign(X @ u))
 
 
-def sparse_parity(d: int, n: int | None = None, seed: int = 0) -> Dataset:
+def sparse_parity(d: int, *, n: int | None = None, seed: int = 0) -> Dataset:
     r"""2-sparse parity: :math:`x` uniform on :math:`\{\pm1/\sqrt d\}^d`, :math:`y = d\,x_1x_2`.
 
-    All :math:`2^d` points when ``n`` is None, else ``n`` i.i.d. draws (seeded). Chapter 5.
+    All :math:`2^d` points when ``n`` is None, else ``n`` i.i.d. draws (seeded by ``seed``);
+    the size is keyword-only (the dimension is the one positional argument). Chapter 5.
     The paper's exact variant is unverified; this is the standard one.
 
     Examples
     --------
-    >>> from reluflow import margins
-    >>> data = margins.sparse_parity(3)
+    >>> import reluflow as rf
+    >>> data = rf.datasets.sparse_parity(3)
     >>> data.n, data.y[:4]
     (8, array([ 1.,  1., -1., -1.]))
     """

@@ -1,4 +1,10 @@
-"""Diagnostics of a network along a run (book chapter 1, "Diagnostics")."""
+"""Diagnostics of a network or of a run (book chapter 1, "Diagnostics"; the rotation and the
+movement of the inner weights, chapter 5, "Near initialisation").
+
+Each function takes a :class:`~reluflow.Network` (one state) or a
+:class:`~reluflow.Trajectory` (every snapshot), and a :class:`~reluflow.Dataset` when the
+quantity depends on the data.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,69 @@ import numpy as np
 
 from ._validation import as_finite_array, check_matching_dim
 from .data import Dataset
-from .network import Network
+from .network import Network, _forward
+from .trajectory import Trajectory
 
-__all__ = ["normalized_margin", "activation_patterns", "pattern_census", "balancedness", "alignment"]
+__all__ = [
+    "outputs",
+    "normalized_margin",
+    "activation_patterns",
+    "pattern_census",
+    "balancedness",
+    "alignment",
+    "rotation",
+    "relative_movement",
+]
+
+
+def _check_data(data, d: int, what: str = "network") -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"`data` must be a rf.Dataset; got {type(data).__name__}")
+    check_matching_dim(data.X, d, what)
+    return data
+
+
+def _check_net(net) -> Network:
+    if not isinstance(net, Network):
+        raise TypeError(f"`net` must be a rf.Network; got {type(net).__name__}")
+    return net
+
+
+def _check_traj(traj) -> Trajectory:
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"`traj` must be a rf.Trajectory; got {type(traj).__name__}")
+    return traj
+
+
+def outputs(model: Network | Trajectory, data: Dataset) -> np.ndarray:
+    r"""Network outputs :math:`f_\theta(x_i)` on the points of ``data``.
+
+    Parameters
+    ----------
+    model : Network or Trajectory
+    data : Dataset
+
+    Returns
+    -------
+    ndarray, shape (n,) for a Network, (k, n) for a Trajectory (one row per snapshot)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For another type or mismatched dimensions.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> rf.diagnostics.outputs(rf.Network([2.0], [[1.0, -1.0]]), data)
+    array([2., 0.])
+    """
+    if isinstance(model, Trajectory):
+        _check_data(data, model.W.shape[2], "trajectory")
+        return _forward(model.a, model.W, data.X)[1]
+    _check_data(data, _check_net(model).d)
+    return _forward(model.a, model.W, data.X)[1]
 
 
 def normalized_margin(net: Network, data: Dataset) -> float:
@@ -23,22 +89,28 @@ def normalized_margin(net: Network, data: Dataset) -> float:
     ------
     ValueError
         If the network is zero (the margin is undefined) or dimensions mismatch.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> rf.diagnostics.normalized_margin(rf.Network([1.0, -1.0], [[1.0, 0.0], [0.0, 1.0]]), data)
+    0.25
     """
-    check_matching_dim(data.X, net.d)
-    norm_sq = net.norm_sq()
+    norm_sq = _check_net(net).norm_sq()
     if norm_sq == 0:
         raise ValueError("the normalized margin is undefined for the zero network")
-    return float(np.min(data.y * net(data.X)) / norm_sq)
+    return float(np.min(data.y * outputs(net, data)) / norm_sq)
 
 
-def activation_patterns(net: Network, X, *, tol: float = 0.0) -> np.ndarray:
+def activation_patterns(net: Network, data: Dataset, *, tol: float = 0.0) -> np.ndarray:
     r"""Activation patterns :math:`\mathbb 1[\langle w_j, x_i\rangle > \tau \|w_j\| \|x_i\|]`,
     shape (m, n), bool.
 
     Parameters
     ----------
     net : Network
-    X : array_like, shape (n, d)
+    data : Dataset
     tol : float
         Relative band :math:`\tau \ge 0`. With the default 0 a pair is active when its
         pre-activation is positive (the convention relu'(0) = 0). A neuron sliding along
@@ -54,8 +126,7 @@ def activation_patterns(net: Network, X, *, tol: float = 0.0) -> np.ndarray:
     """
     if not (np.isfinite(tol) and tol >= 0):
         raise ValueError(f"`tol` must be finite and >= 0; got {tol!r}")
-    X = as_finite_array(X, "X", ndim=2)
-    check_matching_dim(X, net.d)
+    X = _check_data(data, _check_net(net).d).X
     P = net.W @ X.T
     if tol == 0:
         return P > 0
@@ -63,14 +134,14 @@ def activation_patterns(net: Network, X, *, tol: float = 0.0) -> np.ndarray:
 
 
 def pattern_census(
-    net: Network, X, *, by_sign: bool = False, min_norm: float = 0.0, tol: float = 0.0
+    net: Network, data: Dataset, *, by_sign: bool = False, min_norm: float = 0.0, tol: float = 0.0
 ) -> dict:
     r"""Count neurons by the set of points on which they are active.
 
     Parameters
     ----------
     net : Network
-    X : array_like, shape (n, d)
+    data : Dataset
     by_sign : bool
         Key by ``(sign(a_j), pattern)`` instead of the pattern alone (a neuron with
         :math:`a_j = 0` counts as +1).
@@ -92,14 +163,15 @@ def pattern_census(
     --------
     >>> import reluflow as rf
     >>> net = rf.Network([1.0, 1.0, -1.0], [[1.0, 0.0], [1.0, 0.1], [-1.0, 0.0]])
-    >>> rf.pattern_census(net, [[1.0, 0.0], [0.0, 1.0]])
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> rf.diagnostics.pattern_census(net, data)
     {(0,): 1, (0, 1): 1, (): 1}
-    >>> rf.pattern_census(net, [[1.0, 0.0], [0.0, 1.0]], tol=0.2)  # 0.1 is within the band
+    >>> rf.diagnostics.pattern_census(net, data, tol=0.2)  # 0.1 is within the band
     {(0,): 2, (): 1}
     """
     if not (np.isfinite(min_norm) and min_norm >= 0):
         raise ValueError(f"`min_norm` must be finite and >= 0; got {min_norm!r}")
-    S = activation_patterns(net, X, tol=tol)
+    S = activation_patterns(net, data, tol=tol)
     norms = net.neuron_norms()
     keep = norms >= min_norm * norms.max() if norms.max() > 0 else np.ones(net.m, bool)
     counts: Counter = Counter()
@@ -110,8 +182,18 @@ def pattern_census(
 
 
 def balancedness(net: Network) -> np.ndarray:
-    r"""Per-neuron :math:`a_j^2 - \|w_j\|^2`, shape (m,); conserved by gradient flow."""
+    r"""Per-neuron :math:`a_j^2 - \|w_j\|^2`, shape (m,); conserved by gradient flow
+    (``Trajectory.balancedness`` gives it at every snapshot)."""
+    net = _check_net(net)
     return net.a**2 - np.sum(net.W**2, axis=1)
+
+
+def _cosines(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Row-wise cosines of A and B (same trailing axis); nan where a row is zero."""
+    na, nb = np.linalg.norm(A, axis=-1), np.linalg.norm(B, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.clip(np.sum(A * B, axis=-1) / (na * nb), -1.0, 1.0)  # rounding can exceed 1 by an ulp
+    return np.where((na > 0) & (nb > 0), cos, np.nan)
 
 
 def alignment(net: Network, v) -> np.ndarray:
@@ -124,13 +206,39 @@ def alignment(net: Network, v) -> np.ndarray:
     ValueError
         If ``v`` is not a finite nonzero vector of length d.
     """
+    net = _check_net(net)
     v = as_finite_array(v, "v", ndim=1)
     if v.shape[0] != net.d:
         raise ValueError(f"`v` must have length d={net.d}; got {v.shape[0]}")
-    nv = np.linalg.norm(v)
-    if nv == 0:
+    if not np.any(v):
         raise ValueError("`v` must be nonzero")
-    nw = np.linalg.norm(net.W, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.clip((net.W @ v) / (nw * nv), -1.0, 1.0)  # rounding can exceed 1 by an ulp
-    return np.where(nw > 0, cos, np.nan)
+    return _cosines(net.W, v[None, :])
+
+
+def rotation(traj: Trajectory) -> np.ndarray:
+    r"""Rotation of each neuron from its initial direction, :math:`\angle(w_j(t), w_j(0)) \in
+    [0, \pi]`, shape (k, m): one row per snapshot.
+
+    Low rotation (chapter 5, "Near initialisation") means these angles stay small while the
+    norms may change. Neurons that are zero at ``t = 0`` or at the snapshot get ``nan``.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> traj = rf.gradient_flow(rf.Network([1.0], [[1.0, 1.0]]), data, "square", 5.0)
+    >>> round(float(rf.diagnostics.rotation(traj)[-1, 0]), 4)
+    0.7854
+    """
+    W = _check_traj(traj).W
+    return np.arccos(_cosines(W, W[:1]))
+
+
+def relative_movement(traj: Trajectory) -> np.ndarray:
+    r"""Relative movement of the inner weights, :math:`\|W(t) - W(0)\|_F/\sqrt m`, shape (k,).
+
+    NTK analyses keep :math:`\|W - W_0\|_F = O(1)`, i.e. this :math:`O(1/\sqrt m)`; the
+    near-initialisation regime of chapter 5 allows :math:`O(\sqrt m)`, i.e. this :math:`O(1)`.
+    """
+    W = _check_traj(traj).W
+    return np.linalg.norm(W - W[0], axis=(1, 2)) / np.sqrt(W.shape[1])

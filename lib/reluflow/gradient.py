@@ -1,4 +1,5 @@
-"""Loss value and gradient of the two-layer ReLU network (book chapter 1, "Setting")."""
+"""Loss value and gradient of the two-layer ReLU network (book chapter 1, "Setting"): the
+library's one gradient, reused by every flow."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from ._validation import check_matching_dim
 from .data import Dataset
 from .losses import LossLike, get
-from .network import Network
+from .network import Network, _forward
 
 __all__ = ["loss_and_grad", "check_problem"]
 
@@ -22,6 +23,16 @@ def check_problem(net: Network, data: Dataset, loss: LossLike):
     loss = get(loss)
     loss.check_labels(data)
     return loss
+
+
+def _gradient(a: np.ndarray, W: np.ndarray, data: Dataset, loss) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradient (core-private, unchecked): outputs ``f`` (n,) and :math:`\\partial L/\\partial a`
+    (m,), :math:`\\partial L/\\partial W` (m, d) for a :class:`~reluflow.losses.Loss` object.
+    The library's one gradient: :func:`loss_and_grad` and the reparameterised flows of
+    chapter 5 (by the chain rule) call it."""
+    P, f = _forward(a, W, data.X)
+    rho = loss.residuals(f, data)
+    return f, -(np.maximum(P, 0.0) @ rho), -a[:, None] * (((P > 0) * rho) @ data.X)
 
 
 def loss_and_grad(net: Network, data: Dataset, loss: LossLike) -> tuple[float, Network]:
@@ -62,10 +73,5 @@ def loss_and_grad(net: Network, data: Dataset, loss: LossLike) -> tuple[float, N
     (2.0, array([-2.]))
     """
     loss = check_problem(net, data, loss)
-    P = net.W @ data.X.T
-    H = np.maximum(P, 0.0)
-    f = net.a @ H
-    rho = loss.residuals(f, data)
-    ga = -(H @ rho)
-    gW = -net.a[:, None] * (((P > 0) * rho) @ data.X)
+    f, ga, gW = _gradient(net.a, net.W, data, loss)
     return loss.value(f, data), Network(ga, gW)

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from .data import Dataset
 
@@ -97,34 +96,48 @@ class Loss:
         return f"rf.losses.{self.name}"
 
 
+#: The square loss :math:`\tfrac12 c_i (f_i - y_i)^2`, residual weights :math:`c_i(y_i - f_i)`.
 square = Loss("square", False, lambda y, f: 0.5 * (f - y) ** 2, lambda y, f: y - f)
 
 
+def _expit():
+    """scipy's logistic sigmoid ``expit``, imported on first use (scipy.special takes ~0.2 s
+    to load; ``import reluflow`` stays light)."""
+    from scipy.special import expit
+
+    return expit
+
+
 def _margin_weighted(g):
-    """``_weighted`` of a margin loss with residual y g(-y f): (c y) g((-y) f)."""
+    """``_weighted`` of a margin loss with residual y g(-y f): (c y) g((-y) f); ``g()`` returns
+    the function g (resolved once per run, not per evaluation)."""
 
     def make(y, c):
-        cy, ny = c * y, -y
-        return lambda f: cy * g(ny * f)
+        cy, ny, gf = c * y, -y, g()
+        return lambda f: cy * gf(ny * f)
 
     return make
 
 
 # ln(1 + e^{-z}) = logaddexp(0, -z) and its derivative expit(-z) are stable for |z| ~ 1e3.
+#: The logistic loss :math:`c_i\ln(1 + e^{-y_i f_i})`, labels :math:`\pm 1`.
 logistic = Loss(
     "logistic",
     True,
     lambda y, f: np.logaddexp(0.0, -y * f),
-    lambda y, f: y * expit(-y * f),
-    _margin_weighted(expit),
+    lambda y, f: y * _expit()(-y * f),
+    _margin_weighted(_expit),
 )
 # e^{-z} overflows to inf for z < -709: the value is then genuinely not representable.
+#: The exponential loss :math:`c_i e^{-y_i f_i}`, labels :math:`\pm 1`.
 exponential = Loss(
-    "exponential", True, lambda y, f: np.exp(-y * f), lambda y, f: y * np.exp(-y * f), _margin_weighted(np.exp)
+    "exponential", True, lambda y, f: np.exp(-y * f), lambda y, f: y * np.exp(-y * f), _margin_weighted(lambda: np.exp)
 )
+#: The linear (correlation) loss :math:`-c_i y_i f_i`: constant residual weights, the NCF flow.
 linear = Loss("linear", False, lambda y, f: -y * f, lambda y, f: y + 0.0 * f)
 
 _BY_NAME = {loss.name: loss for loss in (square, logistic, exponential, linear)}
+#: A :class:`Loss` or one of the names "square", "logistic", "exponential", "linear".
 LossLike = Loss | str
 
 

@@ -1,4 +1,5 @@
-"""The two-layer ReLU network and its small initialisation (book chapter 1, "Setting")."""
+"""The two-layer ReLU network, its forward pass and its small initialisation (book chapter 1,
+"Setting")."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ import numpy as np
 from ._validation import as_finite_array, positive_int, positive_scalar, set_frozen_arrays
 
 __all__ = ["Network", "small_init"]
+
+
+def _forward(a: np.ndarray, W: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The forward pass (core-private, unchecked): pre-activations ``P = W X^T``, shape
+    (..., m, n), and outputs ``f = sum_j a_j relu(P_j)``, shape (..., n), for parameters ``a``
+    (..., m) and ``W`` (..., m, d) stacked over any leading axes (one network, or every
+    snapshot of a run). The library's one forward pass: :meth:`Network.__call__`, the
+    gradient and the diagnostics call it after validating their inputs."""
+    P = W @ X.T
+    H = np.maximum(P, 0.0)
+    f = a @ H if a.ndim == 1 else np.matmul(a[..., None, :], H)[..., 0, :]
+    return P, f
 
 
 @dataclass(frozen=True)
@@ -62,16 +75,19 @@ class Network:
         """Input dimension."""
         return self.W.shape[1]
 
-    def preactivations(self, X) -> np.ndarray:
-        r"""Pre-activations :math:`\langle w_j, x_i\rangle`, shape (m, n)."""
+    def _inputs(self, X) -> np.ndarray:
         X = as_finite_array(X, "X", ndim=2)
         if X.shape[1] != self.d:
             raise ValueError(f"`X` must have d={self.d} columns; got {X.shape[1]}")
-        return self.W @ X.T
+        return X
+
+    def preactivations(self, X) -> np.ndarray:
+        r"""Pre-activations :math:`\langle w_j, x_i\rangle`, shape (m, n)."""
+        return self.W @ self._inputs(X).T
 
     def __call__(self, X) -> np.ndarray:
         """Outputs :math:`f_\\theta(x_i)` for each row of ``X``, shape (n,)."""
-        return self.a @ np.maximum(self.preactivations(X), 0.0)
+        return _forward(self.a, self.W, self._inputs(X))[1]
 
     def neuron_norms(self) -> np.ndarray:
         r"""Per-neuron norms :math:`\|(a_j, w_j)\| = \sqrt{a_j^2 + \|w_j\|^2}`, shape (m,)."""

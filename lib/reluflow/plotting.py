@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._validation import as_finite_array
+from .data import Correlation, Dataset, with_bias
 from .trajectory import Trajectory
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "plot_alignment_function",
     "plot_error_vs_cost",
     "plot_flow",
+    "plot_kinks",
     "plot_loss",
     "plot_neuron_norms",
     "scrub",
@@ -98,24 +101,26 @@ def plot_error_vs_cost(series: dict, ax=None, *, xlabel: str = "gradient evaluat
 _MARKERS = {"max": "^", "min": "v", "saddle": "D"}
 
 
-def plot_alignment_function(X, rho, critical=(), net=None, ax=None, *, num: int = 2000):
-    r"""The alignment function :math:`G(\phi) = \sum_i \rho_i\sigma(\langle v_\phi, x_i\rangle)`
-    on the circle, :math:`v_\phi = (\cos\phi, \sin\phi)` (2-D data only).
+def plot_alignment_function(G: Correlation, critical=(), net=None, ax=None, *, num: int = 2000):
+    r"""The correlation :math:`G_\rho(\phi) = \sum_i \rho_i\sigma(\langle v_\phi, x_i\rangle)`
+    on the circle, :math:`v_\phi = (\cos\phi, \sin\phi)` (2-D data only): with the residual
+    weights at the origin, the alignment function of chapter 2.
 
-    Critical directions (``rf.kkt_directions``) are marked by kind: up triangles for maxima,
-    down triangles for minima, diamonds for saddles; filled when smooth, hollow at a kink.
-    If ``net`` is given, each neuron is drawn at its direction's angle and height
-    :math:`G`, with a size that grows with :math:`\log\|(a_j, w_j)\|` (six decades below
-    the largest neuron stay visible) and colour by the sign of :math:`a_j`. Book: chapter 2, section "The alignment function".
+    ``G`` is a :class:`~reluflow.Correlation` (``data.weighted(rho)``). Critical directions
+    (``rf.ncf.kkt_directions(G)``) are marked by kind: up triangles for maxima, down
+    triangles for minima, diamonds for saddles; filled when smooth, hollow at a kink. If
+    ``net`` is given, each neuron is drawn at its direction's angle and height :math:`G`, with
+    a size that grows with :math:`\log\|(a_j, w_j)\|` (six decades below the largest neuron
+    stay visible) and colour by the sign of :math:`a_j`. Book: chapter 2, section "The
+    alignment function".
     """
-    X = np.asarray(X, float)
-    rho = np.asarray(rho, float)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_alignment_function needs 2-D inputs; got X of shape {X.shape}")
+    if not isinstance(G, Correlation):
+        raise TypeError(f"`G` must be a rf.Correlation (`data.weighted(rho)`); got {type(G).__name__}")
+    if G.data.d != 2:
+        raise ValueError(f"plot_alignment_function needs 2-D inputs; got d = {G.data.d}")
     fig, ax = _axes(ax, figsize=(7.0, 3.6))
     phi = np.linspace(0, 2 * np.pi, num)
-    G = np.maximum(np.c_[np.cos(phi), np.sin(phi)] @ X.T, 0) @ rho
-    ax.plot(phi, G, color="0.3", lw=1.2, label="$G(\\phi)$")
+    ax.plot(phi, G(np.c_[np.cos(phi), np.sin(phi)]), color="0.3", lw=1.2, label="$G(\\phi)$")
     ax.axhline(0, color="0.7", lw=0.6)
     for c in critical:
         ang = np.arctan2(c.v[1], c.v[0]) % (2 * np.pi)
@@ -127,7 +132,7 @@ def plot_alignment_function(X, rho, critical=(), net=None, ax=None, *, num: int 
         norms = net.neuron_norms()
         decades = np.log10(np.maximum(norms / norms.max(), 1e-300))
         size = 6 + 110 * np.clip(1 + decades / 6, 0, 1)  # six decades of neuron norm visible
-        g = np.maximum(net.W @ X.T, 0) @ rho / np.maximum(np.linalg.norm(net.W, axis=1), 1e-300)
+        g = G(net.W) / np.maximum(np.linalg.norm(net.W, axis=1), 1e-300)
         ax.scatter(ang, g, s=size, c=[POSITIVE if a >= 0 else NEGATIVE for a in net.a],
                    alpha=0.45, edgecolors="none", zorder=6)
     ax.set_xlim(0, 2 * np.pi)
@@ -187,6 +192,44 @@ def phases_polar(
             ax.plot([ang, ang], [0, top], color="0.5", lw=1, ls="--")
             ax.text(ang, 1.12 * top, name, ha="center", va="center", color="0.3")
     return fig, ax
+
+
+def plot_kinks(traj: Trajectory, data: Dataset | None = None, times=None, ax=None):
+    r"""Snapshots of the kink picture, one panel per time (Fig. 2 of Boursier et al. 2022; chapter
+    3, "One-dimensional data with a bias"): a star per neuron at (kink, :math:`s_j\|w_j\|`), blue
+    for :math:`a_j > 0`, vermilion for :math:`a_j < 0`; with ``data`` (inputs :math:`(x, 1)`), the
+    points and the network function in green.
+
+    ``times``: default 0 and three log-spaced times (nearest snapshots are shown); ``ax``: one
+    Axes per time, default a new row of panels. Returns ``(fig, axes)``. The kinks are
+    ``rf.orthogonal.kink_picture`` of each snapshot.
+    """
+    from .orthogonal import kink_picture
+
+    pos = traj.t[traj.t > 0]
+    default = np.r_[0.0, np.geomspace(pos[0], pos[-1], 3)] if pos.size else traj.t[:1]
+    times = as_finite_array(default if times is None else times, "times", ndim=1)
+    if ax is None:
+        _, ax = plt.subplots(1, times.size, figsize=(3 * times.size, 3), sharey=True, layout="constrained")
+    axes = np.atleast_1d(ax)
+    if axes.size != times.size:
+        raise ValueError(f"`ax` must hold one Axes per time ({times.size}); got {axes.size}")
+    for axk, tau in zip(axes, times, strict=True):
+        k = int(np.argmin(np.abs(traj.t - tau)))
+        kinks = kink_picture(traj.net(k))
+        for sign, colour, label in ((1, POSITIVE, "$a_j > 0$"), (-1, NEGATIVE, "$a_j < 0$")):
+            keep = (np.sign(kinks.weight) == sign) & np.isfinite(kinks.position)
+            axk.scatter(kinks.position[keep], kinks.weight[keep], marker="*", s=40, color=colour, label=label)
+        if data is not None:
+            xs = np.linspace(data.X[:, 0].min(), data.X[:, 0].max(), 200)
+            axk.plot(xs, traj.net(k)(with_bias(xs)), color=PALETTE[2], label=r"$f_\theta$")
+            axk.scatter(data.X[:, 0], data.y, color=PALETTE[2], s=15, label="data")
+            axk.set_xlim(xs[0] - 0.1 * (xs[-1] - xs[0]), xs[-1] + 0.1 * (xs[-1] - xs[0]))
+        axk.axhline(0.0, color="0.7", lw=0.5)
+        axk.set(title=f"$t = {traj.t[k]:.3g}$", xlabel="kink position $-w_{j,2}/w_{j,1}$")
+    axes[0].set_ylabel(r"output weight $s_j\|w_j\|$")
+    axes[0].legend(frameon=False, fontsize="small")
+    return axes[0].figure, axes
 
 
 #: Largest HTML :func:`scrub` returns (bytes): a book page must stay under 5 MB.

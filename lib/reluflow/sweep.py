@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["grid_points", "sweep", "to_columns"]
+__all__ = ["grid_points", "run", "to_columns"]
 
 
 def grid_points(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> list[dict]:
@@ -26,8 +26,8 @@ def grid_points(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> l
 
     Examples
     --------
-    >>> from reluflow.sweep import grid_points
-    >>> grid_points({"p": [0.5, 0.75], "delta": [1.0]})
+    >>> import reluflow as rf
+    >>> rf.sweep.grid_points({"p": [0.5, 0.75], "delta": [1.0]})
     [{'p': 0.5, 'delta': 1.0}, {'p': 0.75, 'delta': 1.0}]
     """
     if isinstance(grid, Mapping):
@@ -52,12 +52,12 @@ def grid_points(grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]]) -> l
     raise TypeError(f"`grid` must be a dict of lists or a list of dicts; got {type(grid).__name__}")
 
 
-def _run(fn: Callable, point: dict, index: int, total: int) -> Any:
+def _call(fn: Callable, point: dict, index: int, total: int) -> Any:
     """fn(**point), with the failing point named on any exception (PEP 678 note)."""
     try:
         return fn(**point)
     except Exception as exc:
-        exc.add_note(f"rf.sweep: raised by fn(**{point!r}) at grid point {index} of {total}")
+        exc.add_note(f"rf.sweep.run: raised by fn(**{point!r}) at grid point {index} of {total}")
         raise
 
 
@@ -73,7 +73,7 @@ def _row(point: dict, result: Any) -> dict:
     return {**point, **result}
 
 
-def sweep(
+def run(
     fn: Callable[..., Any],
     grid: Mapping[str, Sequence] | Sequence[Mapping[str, Any]],
     n_jobs: int = -1,
@@ -117,14 +117,14 @@ def sweep(
         from dask.distributed import Client
         client = Client(...)                      # registers the "dask" backend
         with joblib.parallel_config(backend="dask"):
-            rows = rf.sweep(run, grid)
+            rows = rf.sweep.run(experiment, grid)
 
     Used in the book, chapter 4, for the maps over :math:`(\\Delta, p)`.
 
     Examples
     --------
-    >>> from reluflow.sweep import sweep
-    >>> sweep(lambda a, b: {"sum": a + b}, {"a": [1, 2], "b": [10]}, n_jobs=1, progress=False)
+    >>> import reluflow as rf
+    >>> rf.sweep.run(lambda a, b: {"sum": a + b}, {"a": [1, 2], "b": [10]}, n_jobs=1, progress=False)
     [{'a': 1, 'b': 10, 'sum': 11}, {'a': 2, 'b': 10, 'sum': 12}]
     """
     if not callable(fn):
@@ -134,12 +134,12 @@ def sweep(
     points = grid_points(grid)
     total = len(points)
     if n_jobs == 1:
-        results = (_run(fn, point, k, total) for k, point in enumerate(points))
+        results = (_call(fn, point, k, total) for k, point in enumerate(points))
     else:
         from joblib import Parallel, delayed  # imported here: only parallel sweeps need joblib
 
         results = Parallel(n_jobs=int(n_jobs), return_as="generator")(
-            delayed(_run)(fn, point, k, total) for k, point in enumerate(points)
+            delayed(_call)(fn, point, k, total) for k, point in enumerate(points)
         )
     bar = tqdm(results, total=total, disable=not progress, desc="sweep", unit="point")
     return [_row(point, result) for point, result in zip(points, bar, strict=True)]
@@ -158,8 +158,8 @@ def to_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
 
     Examples
     --------
-    >>> from reluflow.sweep import to_columns
-    >>> to_columns([{"p": 0.5, "ok": True}, {"p": 0.75, "ok": False}])
+    >>> import reluflow as rf
+    >>> rf.sweep.to_columns([{"p": 0.5, "ok": True}, {"p": 0.75, "ok": False}])
     {'p': array([0.5 , 0.75]), 'ok': array([ True, False])}
     """
     rows = list(rows)

@@ -1,9 +1,10 @@
-r"""SymPy derivations for chapter 1, "Two-layer ReLU networks under gradient flow".
+r"""SymPy derivations of the core, chapter 1, "Two-layer ReLU networks under gradient flow"
+(``book/ch1_gradient_flow.ipynb``), and the :class:`Identity` record that the ``symbolic``
+module of every topic package returns.
 
-Book file ``book/ch1_gradient_flow.ipynb``. Each function derives its result with SymPy and
-returns the expressions; :func:`fixed_pattern_numeric` and :func:`exit_time` are their
-``lambdify``'d numpy twins. One neuron of :math:`f_\theta(x) = \sum_j a_j\sigma(\langle w_j,
-x\rangle)` follows
+Each function derives its result with SymPy and returns the expressions;
+:func:`fixed_pattern_numeric` and :func:`exit_time` are their ``lambdify``'d numpy twins.
+One neuron of :math:`f_\theta(x) = \sum_j a_j\sigma(\langle w_j, x\rangle)` follows
 
 .. math:: \dot a = \langle w, D\rangle, \qquad \dot w = a D, \qquad
           D = \sum_i \rho_i\,\mathbb 1[\langle w, x_i\rangle > 0]\,x_i ,
@@ -15,8 +16,8 @@ and :math:`D` is constant while the activation pattern and the residual weights
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -44,22 +45,26 @@ SINHC_SERIES_CUTOFF = 1e-4
 _Sinhc = sp.Function("sinhc")  # sinh(x)/x, continuous at 0; numpy twin: _np_sinhc
 
 
-class Identity(NamedTuple):
-    """An identity ``lhs == rhs`` and its SymPy-simplified ``residual`` (0 when it holds)."""
+@dataclass(frozen=True, eq=False)
+class Identity:
+    """An identity ``lhs == rhs`` and its SymPy-simplified ``residual`` (0 when it holds); the
+    record of every derivation in ``rf.symbolic`` and the topics' ``symbolic`` modules."""
 
     lhs: sp.Expr | sp.Matrix
     rhs: sp.Expr | sp.Matrix
     residual: sp.Expr | sp.Matrix
 
 
-class Homogeneity(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class Homogeneity:
     """Two-homogeneity :math:`f_{c\\theta} = c^2 f_\\theta` and Euler's identity."""
 
     scaling: Identity
     euler: Identity
 
 
-class PatternSymbols(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class PatternSymbols:
     r"""Symbols of :func:`fixed_pattern_solution` and :func:`pattern_exit_time` (named there)."""
 
     t: sp.Symbol
@@ -72,7 +77,8 @@ class PatternSymbols(NamedTuple):
     u: sp.Symbol
 
 
-class FixedPatternSolution(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class FixedPatternSolution:
     r"""Closed form :math:`a(t)`, :math:`A(t) = \int_0^t a`, :math:`p(t) = \langle w(t), D\rangle`;
     the weights are :math:`w(t) = w_0 + A(t)\,D`."""
 
@@ -82,7 +88,8 @@ class FixedPatternSolution(NamedTuple):
     symbols: PatternSymbols
 
 
-class PatternExit(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class PatternExit:
     r"""Zeros of :math:`\langle w(t), x\rangle`: quadratic in :math:`s = e^{\delta t}`, its roots,
     times :math:`\ln(s)/\delta`, and the quadratic in :math:`u = (s - 1)/\delta`."""
 

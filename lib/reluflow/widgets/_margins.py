@@ -17,20 +17,20 @@ def margins_explorer_compute(d: int, m: int, scale: float, t_end: float = 200.0,
 
     Returns a dict with ``gamma_ntk`` (``rf.margins.parity_ntk_margin``), ``gamma_gl``
     (``rf.margins.parity_global_margin``), ``gamma_V`` (the norm-only LP with ``m`` random
-    directions, ``rf.margins.global_margin_lower_bound``), ``run`` (``rf.lowrotation.ntk_flow``
-    with inner init scale ``scale``, step 0.5) and ``rotation`` (degrees, per neuron, at
-    ``t_end``). Book: chapter 5, "Explore".
+    directions, ``rf.margins.global_margin_lower_bound``), ``run`` (``rf.margins.ntk_flow``
+    with inner init scale ``scale``, step 0.5) and ``rotation`` (degrees, per neuron and
+    snapshot, ``rf.diagnostics.rotation`` of the run; shape (k, m)). Book: chapter 5, "Explore".
     """
     from ..datasets import sparse_parity
-    from ..lowrotation import ntk_flow
-    from ..margins import global_margin_lower_bound, parity_global_margin, parity_ntk_margin, rotation
+    from ..diagnostics import rotation
+    from ..margins import global_margin_lower_bound, ntk_flow, parity_global_margin, parity_ntk_margin
 
     data = sparse_parity(d)
-    run = ntk_flow(data.X, data.y, m, t_end, scale=scale, seed=seed, step=0.5)
+    run = ntk_flow(data, m, t_end, scale=scale, seed=seed, step=0.5)
     return dict(
-        gamma_ntk=parity_ntk_margin(d), gamma_gl=parity_global_margin(d).value,
-        gamma_V=global_margin_lower_bound(data.X, data.y, m, seed=seed).value, run=run,
-        rotation=np.degrees(rotation(run.W[0], run.W[-1])),
+        gamma_ntk=parity_ntk_margin(d).value, gamma_gl=parity_global_margin(d).value,
+        gamma_V=global_margin_lower_bound(data, m, seed=seed).value, run=run,
+        rotation=np.degrees(rotation(run.trajectory)),
     )  # fmt: skip
 
 
@@ -52,11 +52,11 @@ def _draw_margins(res: dict, title: str):
     )
     ax.set_ylim(bottom=min(0.0, np.nanmin(run.lin_margin[1:])))
     ax.legend(frameon=False, fontsize="small")
-    axes[2].hist(res["rotation"], bins=30, color=PALETTE[2])
+    axes[2].hist(res["rotation"][-1], bins=30, color=PALETTE[2])
     axes[2].set(
         xlabel=r"rotation $\angle(w_j(t), w_j(0))$ (degrees)",
         ylabel="neurons",
-        title=f"median rotation {np.median(res['rotation']):.1f}°",
+        title=f"median rotation {np.median(res['rotation'][-1]):.1f}°",
     )
     fig.suptitle(title)
     return fig, axes
@@ -97,8 +97,6 @@ def margins_explorer():
 def _draw_margins_frame(fig, res: dict, k: int, bins: np.ndarray) -> None:
     """One frame of :func:`margins_scrubber`: the normalised margins so far and the
     neurons' rotation at snapshot ``k``."""
-    from ..margins import rotation
-
     run = res["run"]
     ax, ax_rot = fig.subplots(1, 2)
     _draw_progress(ax, run.t[1:], run.margin[1:], run.t[k], color=PALETTE[0],
@@ -108,7 +106,7 @@ def _draw_margins_frame(fig, res: dict, k: int, bins: np.ndarray) -> None:
     ax.set(xscale="log", xlabel="gradient-flow time $t$", ylabel="normalised margin")
     ax.set_ylim(bottom=min(0.0, np.nanmin(run.lin_margin[1:])))
     ax.legend(frameon=False, fontsize="small", loc="lower right")
-    ax_rot.hist(np.degrees(rotation(run.W[0], run.W[k])), bins=bins, color=PALETTE[2])
+    ax_rot.hist(res["rotation"][k], bins=bins, color=PALETTE[2])
     ax_rot.set(xlabel=r"rotation $\angle(w_j(t), w_j(0))$ (degrees)", ylabel="neurons",
                title=f"movement {run.movement[k]:.2f}")  # fmt: skip
 
@@ -132,6 +130,6 @@ def margins_scrubber(n_frames: int = 20, **overrides):
     res = margins_explorer_compute(p["d"], p["m"], p["scale"], p["t_end"], p["seed"])
     t = res["run"].t
     frames = _frame_indices(t, n_frames, t_min=t[1])
-    bins = np.linspace(0.0, max(float(res["rotation"].max()), 1e-3) * 1.05, 31)
+    bins = np.linspace(0.0, max(float(res["rotation"][-1].max()), 1e-3) * 1.05, 31)
     return scrub(lambda fig, s: _draw_margins_frame(fig, res, _index(t, s), bins), t[frames],
                  label="gradient-flow time t", figsize=(9.0, 3.4))  # fmt: skip

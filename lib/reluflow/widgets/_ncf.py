@@ -8,6 +8,7 @@ import numpy as np
 from .._validation import positive_int
 from ..data import Dataset
 from ..flow import gradient_flow
+from ..losses import square
 from ..ncf import escape_time, kkt_directions, max_ncf
 from ..network import small_init
 from ..plotting import plot_alignment_function, scrub
@@ -25,18 +26,18 @@ NCF_DEFAULTS = dict(
 
 
 def _ncf_run(angles, norms, labels, scale: float, m: int, seed: int, n_snapshots: int = 2) -> dict:
-    """The data, NCF weights and KKT directions, and a run to 0.7 escape times sampled at
-    ``n_snapshots`` equally spaced times (``traj``)."""
+    """The data, the alignment function G (residual weights at the origin) and its KKT
+    directions, and a run to 0.7 escape times sampled at ``n_snapshots`` equally spaced times
+    (``traj``)."""
     ang = np.asarray(angles, float)
-    X = np.asarray(norms, float)[:, None] * np.c_[np.cos(ang), np.sin(ang)]
-    data = Dataset(X, labels)
-    rho = data.weights * data.y
-    t_stop = 0.7 * escape_time(scale, max_ncf(X, rho).g_star)
+    data = Dataset(np.asarray(norms, float)[:, None] * np.c_[np.cos(ang), np.sin(ang)], labels)
+    G = data.weighted(square.rho0(data))
+    t_stop = 0.7 * escape_time(scale, max_ncf(G).g_star)
     net0 = small_init(m, 2, scale, seed=seed, balanced=False)
     traj = gradient_flow(
         net0, data, "square", t_stop, t_eval=np.linspace(0.0, t_stop, n_snapshots), rtol=1e-6
     )
-    return dict(X=X, rho=rho, critical=kkt_directions(X, rho), traj=traj, t_stop=t_stop)
+    return dict(G=G, critical=kkt_directions(G), traj=traj, t_stop=t_stop)
 
 
 def ncf_explorer_compute(angles, norms, labels, scale: float, m: int = 40, seed: int = 0) -> dict:
@@ -45,19 +46,17 @@ def ncf_explorer_compute(angles, norms, labels, scale: float, m: int = 40, seed:
     Square loss from an unbalanced init of the given scale, run to
     :math:`0.7\,\ln(1/\varepsilon)/g^\star` (about two thirds of the way to the escape
     time): the neurons have turned, but the output is still small. Returns a dict with
-    ``X``, ``rho`` (the NCF weights :math:`\rho^0`), ``critical``, ``net``, ``t_stop``.
-    Book: chapter 2, section "Explore".
+    ``G`` (the data weighted by the NCF weights :math:`\rho^0`, a ``rf.Correlation``),
+    ``critical``, ``net``, ``t_stop``. Book: chapter 2, section "Explore".
     """
     res = _ncf_run(angles, norms, labels, scale, m, seed)
-    return dict(
-        X=res["X"], rho=res["rho"], critical=res["critical"], net=res["traj"].final, t_stop=res["t_stop"]
-    )
+    return dict(G=res["G"], critical=res["critical"], net=res["traj"].final, t_stop=res["t_stop"])
 
 
 def _draw_ncf(res: dict, title: str | None, net=None, ax=None):
     net = res["net"] if net is None else net
-    fig, ax = plot_alignment_function(res["X"], res["rho"], res["critical"], net, ax)
-    for k, x in enumerate(res["X"]):
+    fig, ax = plot_alignment_function(res["G"], res["critical"], net, ax)
+    for k, x in enumerate(res["G"].X):
         ang = np.arctan2(x[1], x[0]) % (2 * np.pi)
         ax.annotate(
             f"$x_{k + 1}$",

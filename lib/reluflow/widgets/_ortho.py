@@ -42,14 +42,14 @@ def ortho_explorer_compute(labels, norms, scale: float, m: int = 30, seed: int =
 
     data = orthogonal(labels, norms=norms)
     net0 = small_init(m, data.d, scale, seed=seed)
-    lead, refined = escape_times(data.X, data.y, scale), escape_times(data.X, data.y, net0=net0)
+    lead, refined = escape_times(data, scale), escape_times(data, net0=net0)
     finite = [t for t in (*refined, *lead) if np.isfinite(t)]
     t_end = 1.5 * max(finite) + 10.0 if finite else 10.0
     traj = gradient_flow(net0, data, "square", t_end, t_eval=np.linspace(0.0, t_end, 601), rtol=1e-7)
     return dict(
-        data=data, traj=traj, levels=plateau_levels(data.X, data.y), lead=lead, refined=refined,
-        staircase=_staircase(data.y, refined, traj.t), min_norm=min_norm_interpolant(data.X, data.y),
-        excess=min_norm_excess(traj.final, data.X, data.y),
+        data=data, traj=traj, levels=plateau_levels(data), lead=lead, refined=refined,
+        staircase=_staircase(data.y, refined, traj.t), min_norm=min_norm_interpolant(data),
+        excess=min_norm_excess(traj.final, data),
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Tests of rf.symbolic_ncf: identities and the exact 2-D KKT enumeration vs brute force."""
+"""Tests of rf.ncf.symbolic: identities and the exact 2-D KKT enumeration vs brute force."""
 
 import numpy as np
 import sympy as sp
@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 import reluflow as rf
 
-S = rf.symbolic_ncf
+S = rf.ncf.symbolic
 
 
 def test_identities_simplify_to_zero():
-    euler, growth = S.euler_identity(n=3, d=3)
-    assert euler.residual == 0 and growth.residual == 0
+    ei = S.euler_identity(n=3, d=3)
+    assert ei.euler.residual == 0 and ei.growth.residual == 0
     assert S.neuron_reduction(n=2, d=3).residual == 0
     assert S.kkt_multiplier().residual == 0
     m = S.single_neuron_maximum()
@@ -21,7 +21,7 @@ def test_identities_simplify_to_zero():
 
 def test_identities_fail_for_a_wrong_claim():
     # negative control: Euler's identity with the wrong degree does not simplify to zero
-    euler, _ = S.euler_identity(n=2, d=2)
+    euler = S.euler_identity(n=2, d=2).euler
     assert sp.simplify(euler.lhs - 3 * euler.rhs / 2) != 0
 
 

@@ -1,14 +1,6 @@
-r"""The phases of a gradient-flow run on separable data, detected from a :class:`Trajectory`,
-and their leading-order NCF predictions (book chapter 4, "Four phases on separable data",
-section "Detecting the phases"; the four phases are those of Wang & Ma, NeurIPS 2023).
-
-:func:`detect` cuts :math:`[t_0, t_{\rm end}]` into consecutive intervals named
-
-``"condensation"`` -> ``"saddle-to-plateau"`` -> ``"plateau"`` -> ``"escape"`` -> ... -> ``"convergence"``
-
-from the loss curve alone (the other measured quantities are reported as evidence), and
-:func:`predicted_times` gives the NCF time scales to compare with.
-"""
+r"""The phases of a gradient-flow run on separable data, detected from a
+:class:`~reluflow.Trajectory` (book chapter 4, "Four phases on separable data", section
+"Detecting the phases")."""
 
 from __future__ import annotations
 
@@ -16,18 +8,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._phase_times import PredictedTimes, predicted_times
-from ._validation import check_matching_dim, positive_scalar
-from .data import Dataset
-from .losses import LossLike
-from .losses import get as get_loss
-from .ncf import kkt_directions
-from .trajectory import Trajectory
+from .._validation import check_matching_dim, positive_scalar
+from ..data import Dataset
+from ..diagnostics import outputs
+from ..losses import LossLike
+from ..losses import get as get_loss
+from ..ncf import kkt_directions
+from ..trajectory import Trajectory
 
-__all__ = ["PHASE_NAMES", "Phase", "PhaseEvidence", "PredictedTimes", "detect", "predicted_times"]
+__all__ = ["PHASE_NAMES", "Phase", "PhaseEvidence", "detect"]
 __all__ += ["CONDENSATION_RTOL", "PLATEAU_SLOPE", "PLATEAU_FLOOR", "PLATEAU_MIN_DURATION", "CONVERGENCE_FRACTION"]
-
-PredictedTimes.__module__ = predicted_times.__module__ = __name__  # documented here
 
 #: The phase names :func:`detect` uses, in the order they can occur.
 PHASE_NAMES = ("condensation", "saddle-to-plateau", "plateau", "escape", "convergence")
@@ -219,7 +209,7 @@ def _evidence(traj, t0, t1, first, L, slope, N, P, margin, cos) -> PhaseEvidence
 
 def _ncf_direction(data: Dataset, loss) -> np.ndarray | None:
     try:
-        crit = kkt_directions(data.X, get_loss(loss).rho0(data))
+        crit = kkt_directions(data.weighted(get_loss(loss).rho0(data)))
     except ValueError:  # too many candidates, or G vanishes identically
         return None
     return crit[0].v if crit else None
@@ -311,8 +301,7 @@ def detect(
             raise ValueError(f"`{name}` must lie in (0, 1); got {v}")
     get_loss(loss).check_labels(data)
     t, L, N = traj.t, np.asarray(traj.loss, float), traj.norm_sq()
-    pre = np.einsum("kmd,nd->kmn", traj.W, data.X)
-    f = np.einsum("km,kmn->kn", traj.a, np.maximum(pre, 0.0))
+    pre, f = traj.W @ data.X.T, outputs(traj, data)
     yf = np.min(data.y * f, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = np.where(N > 0, yf / np.where(N > 0, N, 1.0), np.nan)

@@ -1,6 +1,5 @@
-r"""SymPy derivations for chapter 2, "The neural correlation function and its KKT points".
-
-Book file ``book/ch2_ncf.ipynb``. With frozen residual weights :math:`\rho_i` the flow is
+r"""SymPy derivations of chapter 2, "The neural correlation function and its KKT points"
+(``book/ch2_ncf.ipynb``), the exact twins of :mod:`reluflow.ncf`. With frozen residual weights :math:`\rho_i` the flow is
 :math:`\dot\theta \in \partial\mathcal N(\theta)` for the neural correlation function
 
 .. math:: \mathcal N(\theta) = \sum_i \rho_i f_\theta(x_i)
@@ -15,14 +14,15 @@ for every Clarke subgradient).
 from __future__ import annotations
 
 import itertools
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import sympy as sp
 
-from ._validation import positive_int
-from .symbolic import Identity
+from .._validation import positive_int
+from ..symbolic import Identity
 
 __all__ = [
+    "EulerIdentity",
     "ExactCriticalPoint",
     "SingleNeuronMaximum",
     "euler_identity",
@@ -44,7 +44,15 @@ def _neuron(n: int, d: int):
     return a, w, X, rho, b, ncf
 
 
-def euler_identity(n: int = 3, d: int = 2) -> tuple[Identity, Identity]:
+@dataclass(frozen=True, eq=False)
+class EulerIdentity:
+    """:func:`euler_identity`: Euler's identity ``euler`` and the norm growth ``growth``."""
+
+    euler: Identity
+    growth: Identity
+
+
+def euler_identity(n: int = 3, d: int = 2) -> EulerIdentity:
     r"""Euler's identity for the NCF and the growth of the norm.
 
     Book: chapter 2, section "The NCF and its flow". For a subgradient :math:`s` of the
@@ -59,13 +67,14 @@ def euler_identity(n: int = 3, d: int = 2) -> tuple[Identity, Identity]:
 
     Returns
     -------
-    (Identity, Identity)
+    EulerIdentity
         Euler's identity and the norm-growth identity; both residuals are 0.
 
     Examples
     --------
-    >>> euler, growth = euler_identity()
-    >>> euler.residual, growth.residual
+    >>> import reluflow as rf
+    >>> ei = rf.ncf.symbolic.euler_identity()
+    >>> ei.euler.residual, ei.growth.residual
     (0, 0)
     """
     n, d = positive_int(n, "n"), positive_int(d, "d")
@@ -75,7 +84,7 @@ def euler_identity(n: int = 3, d: int = 2) -> tuple[Identity, Identity]:
     inner = sum(v * g for v, g in zip(theta, s, strict=True))
     euler = Identity(inner, 2 * ncf, sp.simplify(inner - 2 * ncf))
     growth_lhs = 2 * inner  # d/dt |theta|^2 = 2 <theta, theta_dot> with theta_dot = s
-    return euler, Identity(growth_lhs, 4 * ncf, sp.simplify(growth_lhs - 4 * ncf))
+    return EulerIdentity(euler, Identity(growth_lhs, 4 * ncf, sp.simplify(growth_lhs - 4 * ncf)))
 
 
 def neuron_reduction(n: int = 3, d: int = 2) -> Identity:
@@ -105,7 +114,8 @@ def neuron_reduction(n: int = 3, d: int = 2) -> Identity:
     return Identity(lhs, rhs, sp.simplify(sp.expand(lhs - rhs)))
 
 
-class SingleNeuronMaximum(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class SingleNeuronMaximum:
     """Stationary points of :math:`a r g` on :math:`a^2 + r^2 = 1` and the AM-GM gap."""
 
     points: list
@@ -153,7 +163,7 @@ def kkt_multiplier() -> Identity:
     >>> kkt_multiplier().residual
     0
     """
-    euler, _ = euler_identity(n=2, d=2)
+    euler = euler_identity(n=2, d=2).euler
     lam = sp.Symbol("lambda", real=True)
     a, w1, w2 = sp.symbols("a w_1 w_2", real=True)
     # <theta, s> with s = lambda theta equals lambda |theta|^2 = lambda on the sphere.
@@ -162,7 +172,8 @@ def kkt_multiplier() -> Identity:
     return Identity(lam, euler.rhs, sp.simplify(on_sphere - lam))
 
 
-class ExactCriticalPoint(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class ExactCriticalPoint:
     """An exact critical direction of G on the circle (see :func:`exact_kkt_points_2d`)."""
 
     v: sp.Matrix

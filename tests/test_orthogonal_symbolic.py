@@ -1,4 +1,4 @@
-"""Tests for reluflow.symbolic_ortho: every identity simplifies to zero, and each symbolic
+"""Tests for reluflow.orthogonal.symbolic: every identity simplifies to zero, and each symbolic
 result agrees with the numerical library (rf.orthogonal, the gradient, the solver)."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import sympy as sp
 from numpy.testing import assert_allclose
 
 import reluflow as rf
-from reluflow import symbolic_ortho as so
+from reluflow.orthogonal import symbolic as so
 
 
 def zero(residual):
@@ -146,9 +146,9 @@ def test_min_norm_duality_matches_the_library(seed):
     y = np.array([float(v.subs(subs)) for v in md.labels])
     assert np.all(y[:2] > 0) and np.all(y[2:] < 0)
     X = rf.datasets.orthogonal(y, norms=norms).X
-    assert_allclose(float(md.value.subs(subs)), rf.orthogonal.min_norm_interpolant(X, y).value, rtol=1e-12)
+    assert_allclose(float(md.value.subs(subs)), rf.orthogonal.min_norm_interpolant(rf.Dataset(X, y)).value, rtol=1e-12)
     nu = np.array([float(v.subs(subs)) for v in md.nu])
-    assert_allclose(nu, rf.orthogonal.min_norm_dual(X, y), rtol=1e-12)
+    assert_allclose(nu, rf.orthogonal.min_norm_dual(rf.Dataset(X, y)).rho, rtol=1e-12)
 
 
 def test_bad_sizes_raise():

@@ -1,6 +1,5 @@
-r"""The NCF :math:`\mathcal N(\theta) = \sum_i \rho_i f_\theta(x_i)`, followed by gradient flow near
-a small initialisation, and its KKT points, from the critical directions of the alignment
-function :math:`G` (book chapter 2, "The neural correlation function and its KKT points")."""
+r"""The KKT points of the NCF on the unit sphere: the critical directions of the correlation
+:math:`G_\rho` (book chapter 2, sections "KKT points" and "Kinks")."""
 
 from __future__ import annotations
 
@@ -12,81 +11,17 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import nnls
 
-from ._validation import as_finite_array, check_matching_dim, positive_scalar
-from .data import Dataset
-from .gradient import check_problem
-from .losses import LossLike
-from .network import Network
+from .._validation import positive_scalar
+from ..data import Correlation
 
-__all__ = ["CriticalDirection", "NCFMax", "alignment_function", "escape_time", "kkt_directions", "max_ncf"]
-__all__ += ["ncf", "ncf_direction_value", "residual_weights"]
+__all__ = ["MAX_CANDIDATES", "TOL", "CriticalDirection", "NCFMax", "kkt_directions", "max_ncf"]
 
-#: Relative tolerance (see book/api.md): faces are abs(<v, x_i>) <= TOL * norm(x_i); values,
-#: residuals and slopes below TOL * sum_i abs(rho_i) * norm(x_i) count as zero.
+#: Relative tolerance: faces are abs(<v, x_i>) <= TOL * norm(x_i); values, residuals and
+#: slopes below TOL * sum_i abs(rho_i) * norm(x_i) count as zero.
 TOL = 1e-9
 #: Largest number of (face set, activation set) candidates :func:`kkt_directions` examines.
 MAX_CANDIDATES = 2**22
 _CHUNK = 2**15  # rows of the 0/1 subset matrix handled at once (bounds the memory)
-
-
-def _check_data(X, rho) -> tuple[np.ndarray, np.ndarray]:
-    X, rho = as_finite_array(X, "X", ndim=2), as_finite_array(rho, "rho", ndim=1)
-    if rho.shape[0] != X.shape[0]:
-        raise ValueError(f"`rho` must have one weight per row of X ({X.shape[0]}); got {rho.shape[0]}")
-    return X, rho
-
-
-def alignment_function(V, X, rho) -> np.ndarray | float:
-    r"""The alignment function :math:`G(v) = \sum_i \rho_i\,\sigma(\langle v, x_i\rangle)` (book
-    chapter 2, section "The alignment function").
-
-    Parameters
-    ----------
-    V : array_like, shape (k, d) or (d,)
-        Directions, used as given (:math:`G` is positively one-homogeneous); the result is
-        an array of shape (k,) or a float.
-    X, rho : array_like, shapes (n, d) and (n,)
-        Points and weights, e.g. the frozen residual weights :math:`\rho^0_i` of a loss.
-
-    Examples
-    --------
-    >>> from reluflow.ncf import alignment_function
-    >>> alignment_function([[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]], [2.0, -1.0])
-    array([ 1., -1.])
-    """
-    X, rho = _check_data(X, rho)
-    V = as_finite_array(V, "V")
-    if V.ndim not in (1, 2) or V.shape[-1] != X.shape[1]:
-        raise ValueError(f"`V` must have shape (k, {X.shape[1]}) or ({X.shape[1]},); got {V.shape}")
-    G = np.maximum(V @ X.T, 0.0) @ rho
-    return float(G) if V.ndim == 1 else G
-
-
-def ncf(net: Network, X, rho) -> float:
-    r"""The NCF :math:`\mathcal N(\theta) = \sum_i \rho_i f_\theta(x_i) = \sum_j a_j\|w_j\|\,G(\hat w_j)`
-    (book chapter 2, section "The alignment function").
-
-    Examples
-    --------
-    >>> import reluflow as rf
-    >>> from reluflow.ncf import ncf
-    >>> ncf(rf.Network([2.0], [[1.0, 0.0]]), [[1.0, 0.0], [0.0, 1.0]], [0.5, 1.0])
-    1.0
-    """
-    if not isinstance(net, Network):
-        raise TypeError(f"`net` must be a rf.Network; got {type(net).__name__}")
-    X, rho = _check_data(X, rho)
-    check_matching_dim(X, net.d)
-    return float(rho @ net(X))
-
-
-def ncf_direction_value(net: Network, X, rho) -> float:
-    r""":math:`\mathcal N(\theta/\|\theta\|) = \mathcal N(\theta)/\|\theta\|^2` (two-homogeneity),
-    at most :func:`max_ncf` ``.value``. Raises ``ValueError`` for the zero network."""
-    value, norm_sq = ncf(net, X, rho), net.norm_sq()
-    if norm_sq == 0:
-        raise ValueError("the NCF of the direction theta/||theta|| is undefined for the zero network")
-    return value / norm_sq
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,8 +72,17 @@ class _Problem(NamedTuple):
     tol: float
 
 
-def _problem(X, rho, tol: float, include_kinks: bool, limit: int) -> _Problem:
-    X, rho = _check_data(X, rho)
+def _check_correlation(G) -> Correlation:
+    if not isinstance(G, Correlation):
+        raise TypeError(
+            f"`G` must be a rf.Correlation (the data with signed weights: `data.weighted(rho)`); "
+            f"got {type(G).__name__}"
+        )
+    return G
+
+
+def _problem(G: Correlation, tol: float, include_kinks: bool, limit: int) -> _Problem:
+    X, rho = _check_correlation(G).X, G.rho
     tol, norms = positive_scalar(tol, "tol"), np.linalg.norm(X, axis=1)
     if not np.any(norms > 0):
         raise ValueError("`X` is all zero: G vanishes identically and every direction is critical")
@@ -152,7 +96,7 @@ def _problem(X, rho, tol: float, include_kinks: bool, limit: int) -> _Problem:
         raise ValueError(
             f"kkt_directions would examine {count:.3g} candidates for n = {n} points (nonzero x_i, rho_i) in "
             f"d = {d}; the limit is max_candidates = {limit}. Use fewer points (merge or sub-sample them), "
-            "include_kinks=False, or evaluate G on a grid (alignment_function)."
+            "include_kinks=False, or evaluate G on a grid (call it: G(V))."
         )
     r = rho[keep] * norms[keep]
     return _Problem(X, rho, X[keep] / norms[keep, None], r, float(np.sum(np.abs(r))), tol)
@@ -281,7 +225,7 @@ def _critical(pb: _Problem, S, Z, N, v) -> CriticalDirection | None:
 
 
 def kkt_directions(
-    X, rho, include_kinks: bool = True, *, tol: float = TOL, max_candidates: int = MAX_CANDIDATES
+    G: Correlation, *, include_kinks: bool = True, tol: float = TOL, max_candidates: int = MAX_CANDIDATES
 ) -> list[CriticalDirection]:
     r"""The critical directions of :math:`G` on the unit sphere with :math:`G(v) \ne 0`, sorted
     by :math:`|G(v)|` descending (positive first on ties).
@@ -298,8 +242,9 @@ def kkt_directions(
 
     Parameters
     ----------
-    X, rho : array_like, shapes (n, d) and (n,)
-        Points and weights (e.g. :math:`\rho^0_i`); zero rows and zero weights are inert.
+    G : Correlation
+        The points with signed weights, ``data.weighted(rho)`` (e.g. :math:`\rho^0_i`, the
+        residual weights at the origin); zero points and zero weights are inert.
     include_kinks : bool
         Also return kink critical points (default).
     tol, max_candidates : float, int
@@ -316,15 +261,14 @@ def kkt_directions(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from reluflow.ncf import kkt_directions
-    >>> X = np.array([[1.0, 0.0], [np.cos(1.0), np.sin(1.0)]])
-    >>> for c in kkt_directions(X, [0.75, -0.25]):
+    >>> import numpy as np, reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [np.cos(1.0), np.sin(1.0)]], [1.0, -1.0])
+    >>> for c in rf.ncf.kkt_directions(data.weighted([0.75, -0.25])):
     ...     print(f"{c.value:+.4f} {c.kind:6} {c.extremum:6} {c.angle:.4f}")
     +0.6499 smooth max    5.9536
     -0.2104 kink   min    1.5708
     """
-    pb = _problem(X, rho, tol, include_kinks, max_candidates)
+    pb = _problem(G, tol, include_kinks, max_candidates)
     # each face set is visited once and v fixes (S, Z): no direction is found twice
     found = [
         _critical(pb, S, Z, N, v) for Z, N in _face_sets(pb, include_kinks) for S, v in _candidates(pb, Z, N)
@@ -332,69 +276,45 @@ def kkt_directions(
     return sorted((c for c in found if c is not None), key=lambda c: (-abs(c.value), -c.value))
 
 
-class NCFMax(NamedTuple):
-    """Result of :func:`max_ncf`: ``value`` = max of the NCF on the unit sphere (g_star / 2),
-    ``direction`` = a unit maximiser of :math:`|G|`, ``g_star`` = max of :math:`|G|`."""
+@dataclass(frozen=True, eq=False)
+class NCFMax:
+    r"""Result of :func:`max_ncf`.
+
+    Attributes
+    ----------
+    value : float
+        The maximum of the NCF on the unit sphere, :math:`g^\star/2`.
+    direction : ndarray, shape (d,)
+        A unit maximiser :math:`v` of :math:`|G_\rho|`.
+    g_star : float
+        :math:`g^\star = \max_{\|v\| = 1}|G_\rho(v)|`.
+    """
 
     value: float
     direction: np.ndarray
     g_star: float
 
 
-def max_ncf(X, rho, *, tol: float = TOL) -> NCFMax:
+def max_ncf(G: Correlation, *, tol: float = TOL) -> NCFMax:
     r"""The maximum of the NCF on the unit sphere (book chapter 2, section "KKT points"),
 
-    .. math:: \max_{\|\theta\| = 1}\mathcal N(\theta) = \tfrac12\max_{\|v\| = 1}|G(v)| = \tfrac12 g^\star,
+    .. math:: \max_{\|\theta\| = 1}\mathcal N(\theta) = \tfrac12\max_{\|v\| = 1}|G_\rho(v)|
+              = \tfrac12 g^\star,
 
     attained by one balanced neuron (:math:`|a| = \|w\| = 1/\sqrt2`) with :math:`w` along the
-    returned direction v and :math:`\mathrm{sign}(a) = \mathrm{sign}\,G(v)`; on ties v with
-    :math:`G(v) > 0` comes first. Raises ``ValueError`` as :func:`kkt_directions` does, or if
-    :math:`G` vanishes identically.
-
-    Examples
-    --------
-    >>> from reluflow.ncf import max_ncf
-    >>> res = max_ncf([[1.0, 0.0], [0.0, 1.0]], [1.0, 1.0])
-    >>> round(res.value, 6), round(res.g_star, 6), res.direction.round(6)
-    (0.707107, 1.414214, array([0.707107, 0.707107]))
-    """
-    crit = kkt_directions(X, rho, tol=tol)
-    if not crit:
-        raise ValueError("G vanishes identically on the sphere: the NCF has no positive maximum")
-    return NCFMax(abs(crit[0].value) / 2, crit[0].v, abs(crit[0].value))
-
-
-def escape_time(scale: float, g_star: float) -> float:
-    r"""Leading-order escape time from the origin, :math:`T_{\rm esc} = \ln(1/\varepsilon)/g^\star`
-    (book chapter 2, "Escape from the origin").
-
-    Neurons along :math:`\arg\max|G|` grow like :math:`\varepsilon\,e^{g^\star t}` from the init scale
-    :math:`\varepsilon` and reach O(1) at :math:`T_{\rm esc} + O(1)`; the O(1) correction (alignment
-    transient, constants) is not included. Raises ``ValueError`` unless 0 < ``scale`` < 1, ``g_star`` > 0.
-
-    Examples
-    --------
-    >>> from reluflow.ncf import escape_time
-    >>> round(escape_time(1e-6, 0.5), 4)
-    27.631
-    """
-    scale = positive_scalar(scale, "scale")
-    if not scale < 1:
-        raise ValueError(f"`scale` must lie in (0, 1); got {scale}")
-    return float(np.log(1.0 / scale) / positive_scalar(g_star, "g_star"))
-
-
-def residual_weights(net: Network, data: Dataset, loss: LossLike) -> np.ndarray:
-    r"""Residual weights :math:`\rho_i = -\partial L/\partial f(x_i)` at ``net``, shape (n,): the
-    weights of the saddle-relative NCF :math:`\bar{\mathcal N}(u) = \sum_i \rho_i f_u(x_i)`
-    (at the zero network, the frozen :math:`\rho^0_i`; book chapter 2, "Escape from the origin").
+    returned direction v and :math:`\mathrm{sign}(a) = \mathrm{sign}\,G_\rho(v)`; on ties v
+    with :math:`G_\rho(v) > 0` comes first. Raises ``ValueError`` as :func:`kkt_directions`
+    does, or if :math:`G_\rho` vanishes identically.
 
     Examples
     --------
     >>> import reluflow as rf
-    >>> from reluflow.ncf import residual_weights
-    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
-    >>> residual_weights(rf.Network([1.0], [[1.0, 0.0]]), data, "square")
-    array([ 0. , -0.5])
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, 1.0])
+    >>> res = rf.ncf.max_ncf(data.weighted([1.0, 1.0]))
+    >>> round(res.value, 6), round(res.g_star, 6), res.direction.round(6)
+    (0.707107, 1.414214, array([0.707107, 0.707107]))
     """
-    return check_problem(net, data, loss).residuals(net(data.X), data)
+    crit = kkt_directions(G, tol=tol)
+    if not crit:
+        raise ValueError("G vanishes identically on the sphere: the NCF has no positive maximum")
+    return NCFMax(abs(crit[0].value) / 2, crit[0].v, abs(crit[0].value))

@@ -1,5 +1,5 @@
 r"""The norm-only flow in closed form and on the dual clock (private; documented in
-:func:`reluflow.lowrotation.norm_only_dual_flow`, book chapter 5, "Norm-only inner weights").
+:func:`reluflow.margins.norm_only_dual_flow`, book chapter 5, "Norm-only inner weights").
 
 With :math:`F_{ij} = y_i\sigma(\langle\bar v_j, x_i\rangle)`, :math:`p_i = |\rho_i|` and
 :math:`P(t) = \int_0^tp\,ds`, the flow :math:`\dot a_j = r_jg_j`, :math:`\dot r_j = a_jg_j`,

@@ -1,20 +1,23 @@
-"""Leading-order NCF predictions of the phase times, :func:`reluflow.phases.predicted_times`
-(book chapter 4). Private; use :mod:`reluflow.phases`."""
+"""Leading-order NCF predictions of the phase times (book chapter 4, "Four phases on separable
+data", section "Detecting the phases")."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import positive_scalar
-from .data import Dataset
-from .losses import LossLike
-from .losses import get as get_loss
-from .ncf import TOL, kkt_directions
+from .._validation import positive_scalar
+from ..data import Dataset
+from ..losses import LossLike
+from ..losses import get as get_loss
+from ..ncf import TOL, escape_time, kkt_directions
+
+__all__ = ["PredictedTimes", "predicted_times"]
 
 
-class PredictedTimes(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class PredictedTimes:
     r"""Leading-order NCF predictions of :func:`predicted_times` (gradient-flow time).
 
     Attributes
@@ -95,12 +98,14 @@ def predicted_times(data: Dataset, loss: LossLike, scale: float, *, tol: float =
     >>> round(pt.t1, 2), round(pt.plateau_level, 4), round(pt.t_escape, 1)
     (21.26, 0.25, 58.6)
     """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"`data` must be a rf.Dataset; got {type(data).__name__}")
     loss_obj = get_loss(loss)
     scale = positive_scalar(scale, "scale")
     if not scale < 1:
         raise ValueError(f"`scale` must lie in (0, 1); got {scale}")
     rho0 = loss_obj.rho0(data)
-    crit = kkt_directions(data.X, rho0, tol=tol)
+    crit = kkt_directions(data.weighted(rho0), tol=tol)
     if not crit:
         raise ValueError("G vanishes identically for rho0: no neuron grows, nothing to predict")
     g1, v1, s = abs(crit[0].value), crit[0].v, np.sign(crit[0].value)
@@ -109,11 +114,11 @@ def predicted_times(data: Dataset, loss: LossLike, scale: float, *, tol: float =
     g_other, v_other = _extreme(crit, -s)
     if v_other is not None and g_other >= (1 - tol) * g1:  # both signs escape together
         fit |= (-s * data.y > 0) & (X @ v_other > tol * np.linalg.norm(X, axis=1))
-    t1 = float(log_eps / g1)
+    t1 = escape_time(scale, g1)
     rest = Dataset(X, data.y, weights=np.where(fit, 0.0, data.weights)) if not fit.all() else None
     level = loss_obj.value(np.zeros(data.n), rest) if rest is not None else 0.0
     rho_bar = np.where(fit, 0.0, rho0)
-    crit_bar = kkt_directions(X, rho_bar, tol=tol) if np.any(rho_bar != 0) else []
+    crit_bar = kkt_directions(data.weighted(rho_bar), tol=tol) if np.any(rho_bar != 0) else []
     if level <= 0 or not crit_bar:
         return PredictedTimes(t1, max(level, 0.0), float("nan"), g1, float("nan"), float("nan"))
     g_bar, s_bar = abs(crit_bar[0].value), np.sign(crit_bar[0].value)

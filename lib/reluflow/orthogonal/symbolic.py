@@ -10,12 +10,12 @@ is :math:`L = \frac1{2n}\sum_k (f(x_k) - y_k)^2`, so the residual weights are
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import sympy as sp
 
-from ._validation import positive_int
-from .symbolic import Identity, pattern_exit_time
+from .._validation import positive_int
+from ..symbolic import Identity, pattern_exit_time
 
 __all__ = [
     "FrozenCoordinates",
@@ -33,7 +33,8 @@ def _relu(z):
     return (z + sp.Abs(z)) / 2
 
 
-class FrozenCoordinates(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class FrozenCoordinates:
     r""":func:`frozen_coordinates`: the rates :math:`\frac{d}{dt}\langle w, x_k\rangle` (an n x 1
     matrix) in a cell with activation indicators :math:`b_k`, their closed form, the inactive
     case, and the rate of an inactive point for a general (non-orthogonal) Gram matrix."""
@@ -115,7 +116,8 @@ def exit_time_scale_invariance() -> Identity:
     )
 
 
-class LogisticLaw(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class LogisticLaw:
     r""":func:`logistic_law`: derivation of :math:`\dot u = \frac2n u(K - u)`, its solution and the
     escape time. ``symbols`` maps names (``t``, ``n``, ``K``, ``u0``, ``eps``, ``c``) to symbols."""
 
@@ -198,7 +200,8 @@ def logistic_law(points: int = 3, neurons: int = 2) -> LogisticLaw:
     return LogisticLaw(residual, direction, ode, sol, check, half, half_check, quarter, leading, names)
 
 
-class MinNormDuality(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class MinNormDuality:
     r""":func:`min_norm_duality`: the primal minimiser and the dual certificate, exactly.
     ``value`` is :math:`\|z^+\| + \|z^-\|`, ``nu`` the dual vector; ``labels``, ``norms`` are
     the symbols used."""

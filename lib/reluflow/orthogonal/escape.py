@@ -1,32 +1,118 @@
-"""The early phase and the escape times of :mod:`reluflow.orthogonal` (chapter 3, "Early
-alignment" and "Saddle to saddle"). Private; use :mod:`reluflow.orthogonal`."""
+r"""Early alignment and saddle to saddle on orthogonal inputs (book chapter 3, "Early alignment"
+and "Saddle to saddle"): the driving vectors of the classes, the early phase of each neuron,
+the escape times of the classes and the loss levels of the staircase."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._ortho_base import _REL, ORTHO_TOL, _check, _z, class_driving_vectors
-from ._validation import positive_scalar
-from .network import Network
-from .trajectory import Trajectory
+from .._validation import positive_scalar
+from ..data import Dataset
+from ..diagnostics import outputs
+from ..losses import square
+from ..ncf import escape_time
+from ..network import Network
+from ..trajectory import Trajectory
+from ._check import ORTHO_TOL, REL, check, z_of
+
+__all__ = [
+    "DrivingVectors",
+    "EscapeTimes",
+    "LinearPhase",
+    "class_driving_vectors",
+    "escape_time_band",
+    "escape_times",
+    "linear_phase",
+    "observed_escape_times",
+    "plateau_levels",
+]
 
 
-class EscapeTimes(NamedTuple):
-    """Escape times of the classes (nan: no point in the class; inf: never escapes)."""
+@dataclass(frozen=True, eq=False)
+class DrivingVectors:
+    r""":func:`class_driving_vectors`: ``plus`` :math:`D_+` and ``minus`` :math:`\bar D_-`, shape (d,)."""
+
+    plus: np.ndarray
+    minus: np.ndarray
+
+
+@dataclass(frozen=True)
+class EscapeTimes:
+    """Escape times of the classes, ``plus`` and ``minus`` (nan: no point in the class; inf:
+    never escapes). Iterates as ``(plus, minus)``, and ``np.array(times)`` is that pair."""
 
     plus: float
     minus: float
 
+    def __iter__(self):
+        return iter((self.plus, self.minus))
 
-class LinearPhase(NamedTuple):
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.array([self.plus, self.minus], dtype=dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearPhase:
     r""":func:`linear_phase`: ``amplitude`` :math:`c_j`, ``rate`` :math:`g_j` (shape (m,)) with
     :math:`a_j(t) \approx c_j e^{g_j t}`, and the settled pattern ``active`` :math:`S_j`, (m, n)."""
 
     amplitude: np.ndarray
     rate: np.ndarray
     active: np.ndarray
+
+
+def class_driving_vectors(data: Dataset, *, tol: float = ORTHO_TOL) -> DrivingVectors:
+    r""":math:`D_+ = \sum_{\rho^0_k > 0}\rho^0_k x_k` and :math:`\bar D_- = \sum_{\rho^0_k <
+    0}|\rho^0_k| x_k` with :math:`\rho^0_k = y_k/n`, the square loss's residual weights at the
+    origin. A neuron of sign :math:`\pm` active on the whole class grows like
+    :math:`e^{\|D_\pm\|t}` in direction :math:`D_\pm` (chapter 3, "Early alignment").
+
+    Raises
+    ------
+    ValueError
+        As every function of :mod:`reluflow.orthogonal`: points that are not pairwise
+        orthogonal (relative ``tol``), more points than dimensions, a zero point with a
+        nonzero label, or weights other than the default 1/n (the formulas are for the mean
+        square loss).
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 2.0]], [2.0, -1.0])
+    >>> dv = rf.orthogonal.class_driving_vectors(data)
+    >>> dv.plus, dv.minus
+    (array([1., 0.]), array([0., 1.]))
+    """
+    X = check(data, tol)[0]
+    rho = square.rho0(data)
+    return DrivingVectors(np.clip(rho, 0, None) @ X, np.clip(-rho, 0, None) @ X)
+
+
+def plateau_levels(data: Dataset, *, tol: float = ORTHO_TOL) -> np.ndarray:
+    r"""Loss levels of the saddle-to-saddle staircase, shape (3,), or (2,) with one label sign:
+
+    .. math:: L_0 = \tfrac1{2n}\|y\|^2, \qquad L_1 = \tfrac1{2n}\|y^{\rm slow}\|^2, \qquad L_2 = 0,
+
+    the slow class having the smaller :math:`\|D_\pm\|` (for equal norms, the smaller
+    :math:`\|y^\pm\|`). Assumes orthogonal inputs, a small balanced initialisation and enough
+    width that some neuron of each sign starts active on its whole class (each class is then fit
+    in one step). Chapter 3, "Saddle to saddle".
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> rf.orthogonal.plateau_levels(rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [2.0, -1.0]))
+    array([1.25, 0.25, 0.  ])
+    """
+    _, y, _ = check(data, tol)
+    L0 = y @ y / (2 * y.size)
+    if not (np.any(y > 0) and np.any(y < 0)):
+        return np.array([L0, 0.0])
+    dv = class_driving_vectors(data, tol=tol)
+    slow = y < 0 if np.linalg.norm(dv.plus) >= np.linalg.norm(dv.minus) else y > 0
+    return np.array([L0, y[slow] @ y[slow] / (2 * y.size), 0.0])
 
 
 def _settle(a: float, p: np.ndarray, rho: np.ndarray, r: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -56,8 +142,8 @@ def _settle(a: float, p: np.ndarray, rho: np.ndarray, r: np.ndarray) -> tuple[fl
         p[k], active[k] = 0.0, False
 
 
-def linear_phase(net0: Network, X, y, *, tol: float = ORTHO_TOL) -> LinearPhase:
-    r"""Early phase of each neuron, residuals frozen at :math:`\rho_k = y_k/n` (chapter 3, "Early
+def linear_phase(net0: Network, data: Dataset, *, tol: float = ORTHO_TOL) -> LinearPhase:
+    r"""Early phase of each neuron, residuals frozen at :math:`\rho^0_k = y_k/n` (chapter 3, "Early
     alignment"). A neuron of sign :math:`s_j` switches off its points of the other sign in time O(1)
     (inactive coordinates are frozen, no point switches on), then grows in its settled pattern
     :math:`S_j` as :math:`a_j(t) \approx c_j e^{g_j t}`, :math:`g_j = \|D_{S_j}\|`, with
@@ -66,24 +152,28 @@ def linear_phase(net0: Network, X, y, *, tol: float = ORTHO_TOL) -> LinearPhase:
     pattern, exit times from a quadratic in :math:`e^{gt}`. Scale-covariant: :math:`c \propto \varepsilon`.
 
     Returns :class:`LinearPhase`; ``rate`` 0 means no point of its sign is left (the neuron stays
-    frozen, ``amplitude`` = its :math:`a_j`). ValueError also for a dimension mismatch or an
-    unbalanced ``net0`` (need :math:`a_j = s_j\|w_j\|`, the ``rf.small_init`` default).
+    frozen, ``amplitude`` = its :math:`a_j`). ValueError as :func:`class_driving_vectors`, for a
+    dimension mismatch or an unbalanced ``net0`` (need :math:`a_j = s_j\|w_j\|`, the
+    ``rf.small_init`` default).
 
     Examples
     --------
     >>> import reluflow as rf
-    >>> from reluflow.orthogonal import linear_phase
-    >>> lp = linear_phase(rf.Network([1.0], [[0.6, 0.8]]), [[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> lp = rf.orthogonal.linear_phase(rf.Network([1.0], [[0.6, 0.8]]), data)
     >>> float(lp.rate[0]), lp.active[0].tolist()
     (0.5, [True, False])
     """
-    X, y, r = _check(X, y, tol)
+    X, y, r = check(data, tol)
+    if not isinstance(net0, Network):
+        raise TypeError(f"`net0` must be a rf.Network; got {type(net0).__name__}")
     if net0.d != X.shape[1]:
-        raise ValueError(f"`net0` has input dimension {net0.d} but `X` has {X.shape[1]} columns")
+        raise ValueError(f"`net0` has input dimension {net0.d} but `data` has d = {X.shape[1]}")
     if not np.allclose(np.abs(net0.a), np.linalg.norm(net0.W, axis=1), rtol=1e-6, atol=0):
         raise ValueError("`net0` must be balanced, |a_j| = |w_j| (rf.small_init(..., balanced=True))")
     P = np.divide(net0.W @ X.T, r, out=np.zeros((net0.m, y.size)), where=r > 0)
-    c, g, S = zip(*(_settle(float(a), p, y / y.size, r) for a, p in zip(net0.a, P, strict=True)), strict=True)
+    rho = square.rho0(data)
+    c, g, S = zip(*(_settle(float(a), p, rho, r) for a, p in zip(net0.a, P, strict=True)), strict=True)
     return LinearPhase(np.array(c), np.array(g), np.array(S))
 
 
@@ -93,17 +183,19 @@ def _leaders(lp: LinearPhase, sign: float, z: np.ndarray):
     if not mine.any():
         return 0.0, 0.0, 0.0, mine, np.zeros(z.size, dtype=bool)
     g = lp.rate[mine].max()
-    lead = mine & (lp.rate >= g * (1 - _REL))
+    lead = mine & (lp.rate >= g * (1 - REL))
     S = lp.active[np.flatnonzero(lead)[0]]
     return g, float(np.sum(lp.amplitude[lead] ** 2)), float(np.linalg.norm(z[S])), lead, S
 
 
-def escape_times(X, y, scale: float | None = None, *, net0: Network | None = None, tol: float = ORTHO_TOL):
+def escape_times(
+    data: Dataset, scale: float | None = None, *, net0: Network | None = None, tol: float = ORTHO_TOL
+) -> EscapeTimes:
     r"""Predicted escape time of each class from the saddle at zero (chapter 3, "Saddle to saddle").
-    Leading order (``scale``): :math:`t_\pm = \ln(1/\varepsilon)/\|D_\pm\|`, i.e.
-    :math:`n\ln(1/\varepsilon)/\|y^\pm\|` for unit norms. Refined (``net0``): the fastest neurons
-    of a sign (rate :math:`g`, pattern :math:`S`, the whole class when the width allows) have mass
-    :math:`u = \sum_j\|w_j\|^2 \approx u_0 e^{2gt}`, :math:`u_0 = \sum_j c_j^2`
+    Leading order (``scale``): :math:`t_\pm = \ln(1/\varepsilon)/\|D_\pm\|` (``rf.ncf.escape_time``
+    per class), i.e. :math:`n\ln(1/\varepsilon)/\|y^\pm\|` for unit norms. Refined (``net0``): the
+    fastest neurons of a sign (rate :math:`g`, pattern :math:`S`, the whole class when the width
+    allows) have mass :math:`u = \sum_j\|w_j\|^2 \approx u_0 e^{2gt}`, :math:`u_0 = \sum_j c_j^2`
     (:func:`linear_phase`). For equal norms the residual on :math:`S` stays proportional to
     :math:`y`, and :math:`u` is exactly logistic:
 
@@ -117,28 +209,27 @@ def escape_times(X, y, scale: float | None = None, *, net0: Network | None = Non
 
     Examples
     --------
-    >>> from reluflow.orthogonal import escape_times
-    >>> [round(t, 3) for t in escape_times([[1.0, 0.0], [0.0, 1.0]], [2.0, -1.0], 1e-6)]
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [2.0, -1.0])
+    >>> [round(t, 3) for t in rf.orthogonal.escape_times(data, 1e-6)]
     [13.816, 27.631]
     """
-    X, y, r = _check(X, y, tol)
+    X, y, r = check(data, tol)
     if (scale is None) == (net0 is None):
         raise ValueError("give exactly one of `scale` (leading order) or `net0` (refined)")
     if net0 is None:
-        scale = positive_scalar(scale, "scale")
-        if not scale < 1:
-            raise ValueError(f"`scale` must lie in (0, 1); got {scale}")
-        g = [float(np.linalg.norm(D)) for D in class_driving_vectors(X, y, tol=tol)]
-        return EscapeTimes(*(float(np.log(1 / scale) / gi) if gi > 0 else np.nan for gi in g))
-    lp, times = linear_phase(net0, X, y, tol=tol), []
+        dv = class_driving_vectors(data, tol=tol)
+        g = [float(np.linalg.norm(D)) for D in (dv.plus, dv.minus)]
+        return EscapeTimes(*(escape_time(scale, gi) if gi > 0 else np.nan for gi in g))
+    lp, times = linear_phase(net0, data, tol=tol), []
     for sign in (1.0, -1.0):
-        g, u0, K, _, _ = _leaders(lp, sign, _z(y, r))
+        g, u0, K, _, _ = _leaders(lp, sign, z_of(y, r))
         t = np.log(max(K / u0 - 1, 1.0)) / (2 * g) if g > 0 else np.inf
         times.append(t if np.any(sign * y > 0) else np.nan)
     return EscapeTimes(*map(float, times))
 
 
-def escape_time_band(net0: Network, X, y, *, tol: float = ORTHO_TOL) -> np.ndarray:
+def escape_time_band(net0: Network, data: Dataset, *, tol: float = ORTHO_TOL) -> np.ndarray:
     r"""First-order bound on how much the slower neurons advance each class's escape, shape (2,).
 
     The refined :func:`escape_times` follow the fastest neurons of each sign only. Neurons of
@@ -148,23 +239,24 @@ def escape_time_band(net0: Network, X, y, *, tol: float = ORTHO_TOL) -> np.ndarr
     observed escape time lies in ``[refined - band, refined]`` (chapter 3, "Saddle to
     saddle"). Same assumptions as :func:`escape_times`.
     """
-    lp = linear_phase(net0, X, y, tol=tol)
-    t_fast = escape_times(X, y, net0=net0, tol=tol)
-    D_plus, D_minus = class_driving_vectors(X, y, tol=tol)
-    y = np.asarray(y, float)
+    lp = linear_phase(net0, data, tol=tol)
+    t_fast = escape_times(data, net0=net0, tol=tol)
+    dv, y = class_driving_vectors(data, tol=tol), data.y
     band = []
-    for sign, t_c, D, y_c in zip((1, -1), t_fast, (D_plus, D_minus), (y[y > 0], y[y < 0]), strict=True):
+    for sign, t_c, D, y_c in zip((1, -1), t_fast, (dv.plus, dv.minus), (y[y > 0], y[y < 0]), strict=True):
         mine = (np.sign(lp.amplitude) == sign) & (lp.rate > 0)
         if not mine.any() or not np.isfinite(t_c):
             band.append(np.nan)
             continue
-        slow = mine & (lp.rate < lp.rate[mine].max() * (1 - 1e-9))
+        slow = mine & (lp.rate < lp.rate[mine].max() * (1 - REL))
         v = np.sum(lp.amplitude[slow] ** 2 * np.exp(2 * lp.rate[slow] * t_c))
         band.append(2 * v / (np.linalg.norm(D) * np.linalg.norm(y_c)))
     return np.array(band)
 
 
-def observed_escape_times(traj: Trajectory, X, y, *, fraction: float = 0.25, tol: float = ORTHO_TOL):
+def observed_escape_times(
+    traj: Trajectory, data: Dataset, *, fraction: float = 0.25, tol: float = ORTHO_TOL
+) -> EscapeTimes:
     r"""Escape times of a run: first time the class loss :math:`\frac1{2n}\sum_{\pm y_k>0}(f(x_k) -
     y_k)^2` falls to ``fraction`` of :math:`\frac1{2n}\sum_{\pm y_k > 0} y_k^2`, interpolated
     log-linearly between snapshots. The default 1/4 matches :func:`escape_times`. Returns
@@ -173,17 +265,16 @@ def observed_escape_times(traj: Trajectory, X, y, *, fraction: float = 0.25, tol
     Examples
     --------
     >>> import reluflow as rf
-    >>> from reluflow.orthogonal import escape_times, observed_escape_times
     >>> data, net0 = rf.datasets.orthogonal([1.0, -1.0]), rf.small_init(8, 2, 1e-4, seed=0)
     >>> traj = rf.gradient_flow(net0, data, "square", 40.0)
-    >>> [round(t, 1) for t in observed_escape_times(traj, data.X, data.y)]
+    >>> [round(t, 1) for t in rf.orthogonal.observed_escape_times(traj, data)]
     [18.3, 20.1]
-    >>> [round(t, 1) for t in escape_times(data.X, data.y, net0=net0)]
+    >>> [round(t, 1) for t in rf.orthogonal.escape_times(data, net0=net0)]
     [18.3, 20.1]
     """
-    X, y, _ = _check(X, y, tol)
+    _, y, _ = check(data, tol)
     fraction = positive_scalar(fraction, "fraction")
-    F = np.einsum("km,kmn->kn", traj.a, np.maximum(traj.W @ X.T, 0.0))
+    F = outputs(traj, data)
     out = []
     for cls in (y > 0, y < 0):
         target = fraction * (y[cls] @ y[cls])

@@ -12,11 +12,11 @@ weights are :math:`\rho^0 = (p, -(1 - p))` and, for :math:`v = (\cos\phi, \sin\p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import sympy as sp
 
-from .symbolic import Identity
+from ..symbolic import Identity
 
 __all__ = [
     "Extremes",
@@ -39,7 +39,8 @@ def symbols() -> tuple[sp.Symbol, sp.Symbol, sp.Symbol, sp.Symbol]:
     return _DELTA, _P, _PHI, _ELL
 
 
-class TwoPointG(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class TwoPointG:
     r""":func:`alignment_two_point`: ``G`` (Piecewise in :math:`\phi \in [-\pi/2, 3\pi/2)`),
     ``arcs`` (name -> (start, end, expression); names ``"+"``, ``"+-"``, ``"-"``, ``"none"``
     by active points), ``D`` (the driving vector :math:`p x_+ - (1 - p) x_-` of the arc where
@@ -81,7 +82,8 @@ def alignment_two_point() -> TwoPointG:
     return TwoPointG(G, arcs, D, linear, sp.lambdify((phi, d, p), G, "numpy"))
 
 
-class Extremes(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class Extremes:
     r""":func:`extremes`: the maximum ``g_max`` of :math:`G` and the direction ``phi_max``, the
     minimum ``g_min`` and ``phi_min`` (Piecewise in :math:`(\Delta, p)` for :math:`p > 1/2`);
     the inner products ``D_plus`` :math:`= \langle D, x_+\rangle` and ``D_minus``
@@ -151,7 +153,8 @@ def extremes() -> Extremes:
                     wins, f(g_max), f(phi_max), f(g_min))  # fmt: skip
 
 
-class PhaseTimes(NamedTuple):
+@dataclass(frozen=True, eq=False)
+class PhaseTimes:
     r""":func:`escape_times`: ``t1``, ``t_escape``, ``plateau`` (:math:`T_{\rm esc} - T_1`) as
     Piecewise expressions in :math:`(\ell, \Delta, p)`, :math:`\ell = \ln(1/\varepsilon)`; the
     rates ``g_head`` and ``g_bar``; ``closed_form`` (identity: for acute :math:`\Delta`,

@@ -1,5 +1,5 @@
-"""Tests for reluflow.symbolic_phases: the identities simplify to zero and the numpy twins
-agree with the numerical library (rf.alignment_function, rf.kkt_directions,
+"""Tests for reluflow.phases.symbolic: the identities simplify to zero and the numpy twins
+agree with the numerical library (rf.Correlation, rf.ncf.kkt_directions,
 rf.phases.predicted_times) on a grid of (Delta, p)."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import reluflow as rf
-from reluflow import symbolic_phases as sph
+from reluflow.phases import symbolic as sph
 
 GRID = [(d, p) for d in (0.3, 0.8, 1.0, 1.4, 1.8, 2.5) for p in (0.55, 0.7, 0.75, 0.9)]
 
@@ -26,14 +26,14 @@ def test_G_twin_matches_library(delta, p):
     data = rf.datasets.two_point(delta, p)
     phi = np.linspace(-np.pi / 2, 3 * np.pi / 2, 401, endpoint=False)
     V = np.c_[np.cos(phi), np.sin(phi)]
-    G = rf.alignment_function(V, data.X, rf.losses.get("exponential").rho0(data))
+    G = data.weighted(rf.losses.get("exponential").rho0(data))(V)
     np.testing.assert_allclose(sph.alignment_two_point().func(phi, delta, p), G, atol=1e-12)
 
 
 @pytest.mark.parametrize("delta, p", GRID)
 def test_extremes_match_kkt_directions(delta, p):
     data = rf.datasets.two_point(delta, p)
-    crit = rf.kkt_directions(data.X, rf.losses.get("exponential").rho0(data))
+    crit = rf.ncf.kkt_directions(data.weighted(rf.losses.get("exponential").rho0(data)))
     ex = sph.extremes()
     assert max(c.value for c in crit) == pytest.approx(ex.g_max_func(delta, p), rel=1e-9)
     assert min(c.value for c in crit) == pytest.approx(ex.g_min_func(delta, p), rel=1e-9)

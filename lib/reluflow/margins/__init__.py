@@ -1,0 +1,65 @@
+r"""NTK margins, the global margin and low rotation (book chapter 5, ``book/ch5_margins.ipynb``;
+Telgarsky, "Feature selection and low test error in shallow low-rotation ReLU networks", ICLR 2023).
+
+The paper's definitions and normalisations could not be checked against its full text; what is
+here is **our reconstruction**, with these choices. Inputs are used as given (the paper assumes
+:math:`\|x\| \le 1`; our datasets have :math:`\|x\| = 1`). The NTK margin uses the *inner-layer*
+features :math:`\phi(x)(v) = x\,\mathbb 1[v^\top x > 0]`, :math:`v \sim \mathcal N(0, I_d)`, with
+:math:`\|\bar\theta\|_{L^2(\mathcal N)} \le 1`. The global margin is the variation-norm margin
+:math:`\gamma_{\rm gl} = \max_{\|\mu\|_{TV} \le 1} \min_i y_i \int_{S^{d-1}} \sigma(\langle v,
+x_i\rangle)\,d\mu(v)` (for a balanced two-homogeneous network, twice the best normalised margin).
+
+Every margin comes as a :class:`MarginResult` with a certificate: an explicit classifier that
+attains ``lower`` on the data and dual weights :math:`q` on the simplex whose dual objective is
+``upper``; the true margin lies in ``[lower, upper]``, and ``gap = upper - lower``.
+
+- :mod:`.kernels`: the arc-cosine kernels and the NTK (functions of points);
+- :mod:`.certified`: the certified margins (QP, LP, closed forms for parity);
+- :mod:`.lowrotation`: the norm-only and NTK-scaled flows and their diagnostics;
+- :mod:`.symbolic`: the SymPy derivation of the arc-cosine kernels (loaded on first use).
+"""
+
+from .. import _lazy
+from . import certified as _certified
+from .certified import (
+    MarginResult,
+    global_margin_lower_bound,
+    norm_only_margin,
+    ntk_margin,
+    parity_global_margin,
+    parity_ntk_margin,
+)
+from .kernels import arccos_kernel, ntk
+from .lowrotation import (
+    NormOnlyDualFlow,
+    NormOnlyFlow,
+    NTKFlow,
+    norm_only_dual_flow,
+    norm_only_flow,
+    ntk_flow,
+)
+
+__all__ = [
+    "arccos_kernel",
+    "ntk",
+    "ntk_margin",
+    "MarginResult",
+    "norm_only_margin",
+    "global_margin_lower_bound",
+    "parity_ntk_margin",
+    "parity_global_margin",
+    "GAP_TOL",
+    "norm_only_flow",
+    "NormOnlyFlow",
+    "norm_only_dual_flow",
+    "NormOnlyDualFlow",
+    "ntk_flow",
+    "NTKFlow",
+    "symbolic",
+]
+
+#: A margin is certified (``status`` 0, ``success``) when its gap is at most this; the keyword
+#: ``gap_tol`` overrides it.
+GAP_TOL = _certified.GAP_TOL
+
+__getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))
