@@ -129,7 +129,8 @@ def gradient_flow(
     progress : bool
         Show a tqdm progress bar: gradient-flow time reached, activation events and their
         rate. Whether or not it is shown, a run that will obviously take long (more than a
-        minute at the rate of its first seconds) says so once, with a ``UserWarning``.
+        minute more at the rate of its seconds 5 to 10, then of any later 5 s) says so once,
+        with a ``UserWarning``.
 
     Returns
     -------
@@ -255,8 +256,9 @@ class _Watch:
     def _check(self, now: float) -> None:
         st = self.stepper
         dt, dw = st.t - self.t_mark, now - self.mark
+        first = self.t_mark == 0.0 and self.mark == self.start
         self.mark, self.t_mark, self.next_check = now, st.t, now + NOTICE_AFTER
-        if dt <= 0:
+        if first or dt <= 0:  # (the first seconds may include compiling the kernels)
             return
         remaining = (self.t_end - st.t) / dt * dw  # at the rate of the last few seconds
         if remaining < NOTICE_LONG:
