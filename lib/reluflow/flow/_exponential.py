@@ -111,6 +111,10 @@ class ExponentialStepper:
     def events(self) -> int:
         return self.nev_acc
 
+    @property
+    def y(self) -> np.ndarray:
+        return np.concatenate([self.a, self.W.ravel()])
+
     def _prop(self, a, W, S, slide, rho, h, modes=None):
         r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes)
         self.nev_all += r.nevents

@@ -106,22 +106,85 @@ def _solve_free(G_FF: np.ndarray, rhs: np.ndarray):
 
 
 def solve_faces(q, G, rho, s: float, tol, forbid=None):
-    """The face problem of one neuron (module doc): ``q`` (K,) = <D0, x_k>, ``G`` (K, K) the
-    Gram matrix of the faces' points, ``rho`` (K,) their residuals, ``s`` the sign of a_j,
-    ``tol`` (K,) tolerances on the rates. Returns ``(alpha, codes)`` with codes 0 off /
-    1 on / 2 slide. ``forbid`` (K,) gives per face a code it may not keep (-1: none), for a
-    pair that re-crossed at once (a tie at first order): it gets the other bound if that
-    is consistent within the tolerance, else keeps the rule's choice.
+    """The face problem of one neuron (module doc), with parallel faces merged first:
+    ``q`` (K,) = <D0, x_k>, ``G`` (K, K) the Gram matrix of the faces' points, ``rho`` (K,)
+    their residuals, ``s`` the sign of a_j, ``tol`` (K,) tolerances on the rates. Returns
+    ``(alpha, codes)`` with codes 0 off / 1 on / 2 slide (see :func:`_solve_distinct` for
+    ``forbid``).
+
+    Repeated or antipodal points (x_k = c_k x_r) share one face, and only two sides of it
+    exist: the Filippov combination has one multiplier for the group (alpha_k = alpha for
+    c_k > 0, 1 - alpha for c_k < 0), not one per point. The group is one face of point x_r
+    with residual sum_k rho_k |c_k|, and its points with c_k < 0 (active on the negative side)
+    add sum rho_k c_k x_r to D0. A repelling group with antipodal points has no side where
+    all its pairs are off; it takes the side the field with all its terms off points to.
     """
     q, G, rho, tol = (np.asarray(v, float) for v in (q, G, rho, tol))
     K = q.size
+    if K == 1:
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    diag = np.diag(G)
+    par = G * G >= (1.0 - 1e-12) * np.outer(diag, diag)
+    rep = np.argmax(par, axis=1)  # the first point parallel to each (itself if none before)
+    if np.all(rep == np.arange(K)):
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    reps = np.flatnonzero(rep == np.arange(K))
+    coef = G[np.arange(K), rep] / diag[rep]  # x_k = coef_k x_rep(k)
+    group = np.searchsorted(reps, rep)
+    rho_m = np.bincount(group, rho * np.abs(coef), minlength=reps.size)
+    neg = coef < 0
+    shift = np.bincount(group[neg], rho[neg] * coef[neg], minlength=reps.size)  # along x_rep
+    Gm = G[np.ix_(reps, reps)]
+    qm = q[reps] + Gm @ shift
+    sizes = np.bincount(group, minlength=reps.size)
+    fm = np.full(reps.size, -1)
+    if forbid is not None:
+        fm = np.where(sizes == 1, np.asarray(forbid)[reps], -1)
+    # a repelling group with antipodal points has no "all off" side: it takes the side the
+    # field with all its terms off (relu'(0) = 0) points to (the other is forbidden)
+    anti = (np.bincount(group, neg, minlength=reps.size) > 0) & (s * rho_m > 0)
+    side = np.where(s * q[reps] > tol[reps], 1, 0)
+    fm = np.where(anti, 1 - side, fm)
+    am, cm = _solve_distinct(qm, Gm, rho_m, s, tol[reps], fm)
+    alpha = np.where(neg, 1.0 - am[group], am[group])
+    codes = cm[group].copy()
+    codes[neg & (cm[group] != 2)] = 1 - cm[group][neg & (cm[group] != 2)]
+    return alpha, codes
+
+
+def _solve_distinct(q, G, rho, s: float, tol, forbid=None):
+    """The face problem for faces with pairwise non-parallel points (as
+    :func:`solve_faces`). ``forbid`` (K,) gives per face a code it may not keep (-1: none), for a
+    pair that re-crossed at once (a tie at first order): it gets the other bound if that
+    is consistent within the tolerance (off, on, slide order), else keeps the rule's choice.
+    """
+    q, G, rho, tol = (np.asarray(v, float) for v in (q, G, rho, tol))
     sr = s * rho
-    att, rep = sr < 0, sr > 0
     b = s * q
-    rep_on = np.zeros(K, bool)
-    fixed = np.full(K, -1)
+    fixed = np.full(q.size, -1)
     if forbid is not None:
         fixed = _fixed_alternatives(np.asarray(forbid), b, G, sr, tol)
+    for _ in range(3):
+        alpha, codes, u = _rule(b, G, sr, tol, fixed)
+        # a fixed choice the rest made inconsistent is dropped
+        with np.errstate(divide="ignore", invalid="ignore"):
+            forced = np.where(fixed == 2, -u / (np.diag(G) * sr), 0.5)  # a forced slide: u_k = 0
+        alpha = np.where(fixed == 2, forced, alpha)
+        bad = ((fixed == 0) & (u > tol)) | ((fixed == 1) & (u < -tol)) | ((fixed == 2) & ~((forced > 0) & (forced < 1)))
+        if not bad.any():
+            break
+        fixed = np.where(bad, -1, fixed)
+    else:
+        alpha, codes, u = _rule(b, G, sr, tol, np.full(q.size, -1))
+    return alpha, codes
+
+
+def _rule(b, G, sr, tol, fixed):
+    """The selection rule (module doc) with the faces ``fixed`` >= 0 held at that code:
+    (alpha, codes, rates u)."""
+    K = b.size
+    att, rep = sr < 0, sr > 0
+    rep_on = np.zeros(K, bool)
     for _ in range(2 * K + 1):
         on_fixed = (fixed == 1) | (rep & rep_on)
         alpha, codes, u = _attracting(b, G, sr, att & (fixed < 0), on_fixed, tol)
@@ -141,8 +204,8 @@ def solve_faces(q, G, rho, s: float, tol, forbid=None):
     codes[zero] = np.where(u[zero] > tol[zero], 1, 0)
     alpha[zero] = codes[zero]
     done = fixed >= 0
-    codes[done], alpha[done] = fixed[done], fixed[done]
-    return alpha, codes
+    codes[done], alpha[done] = fixed[done], np.minimum(fixed[done], 1)
+    return alpha, codes, u
 
 
 def _attracting(b, G, sr, att, on_fixed, tol):
@@ -165,17 +228,27 @@ def _attracting(b, G, sr, att, on_fixed, tol):
 
 
 def _fixed_alternatives(forbid, b, G, sr, tol):
-    """Codes fixed for the forbidden faces: the other bound (on for an off pair, off for an
-    on or sliding pair) when it is consistent with the rest solved by the rule; -1 else."""
+    """Codes fixed for the forbidden faces: the first other code (off, on, slide order)
+    that is consistent with the rest solved by the rule; -1 (no fixing) if none is."""
     K = b.size
     fixed = np.full(K, -1)
     for k in np.flatnonzero(forbid >= 0):
-        alt = 1 if forbid[k] == 0 else 0
-        trial = fixed.copy()
-        trial[k] = alt
-        on = trial == 1
-        att = (sr < 0) & (trial < 0)
-        _, _, u = _attracting(b, G, sr, att, on, tol)
-        if (alt == 1 and u[k] >= -tol[k]) or (alt == 0 and u[k] <= tol[k]):
-            fixed = trial
+        for alt in (c for c in (0, 1, 2) if c != forbid[k]):
+            trial = fixed.copy()
+            trial[k] = alt
+            if alt == 2 and sr[k] >= 0:  # (only attracting faces slide)
+                continue
+            if alt == 2:  # slide: alpha_k from u_k = 0, the others by the rule
+                trial[k] = 0
+                _, _, u = _attracting(b, G, sr, (sr < 0) & (trial < 0), trial == 1, tol)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    alpha = -u[k] / (G[k, k] * sr[k])
+                if 0.0 < alpha < 1.0:
+                    fixed[k] = 2
+                    break
+                continue
+            _, _, u = _attracting(b, G, sr, (sr < 0) & (trial < 0), trial == 1, tol)
+            if (alt == 1 and u[k] >= -tol[k]) or (alt == 0 and u[k] <= tol[k]):
+                fixed = trial
+                break
     return fixed
