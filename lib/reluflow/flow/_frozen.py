@@ -103,17 +103,21 @@ class _Engine:
     # ---------------------------------------------------------------- faces
     def _gram_solve(self, mask, B):
         """For each row e with faces K_e = mask[e] (|K_e| >= 1), solve G_KK c = B[e, K_e]
-        (B is (k, n)); returns C (k, n), zero off K_e. One face is vectorized; more faces
-        go through least squares (dependent faces included)."""
+        (B is (k, n)); returns C (k, n), zero off K_e. Vectorized over the rows with the same
+        number of faces; several faces through the pseudo-inverse (dependent faces included:
+        the least-squares solution of least norm)."""
         C = np.zeros(B.shape)
         cnt = mask.sum(axis=1)
         one = np.flatnonzero(cnt == 1)
         if one.size:
             k = np.argmax(mask[one], axis=1)
             C[one, k] = B[one, k] / self.xn2[k]
-        for e in np.flatnonzero(cnt > 1):
-            K = np.flatnonzero(mask[e])
-            C[e, K] = np.linalg.lstsq(self.gram[np.ix_(K, K)], B[e, K], rcond=None)[0]
+        for k in np.unique(cnt[cnt > 1]):  # batched over the rows with k faces
+            E = np.flatnonzero(cnt == k)
+            K = np.nonzero(mask[E])[1].reshape(E.size, k)
+            GK = self.gram[K[:, :, None], K[:, None, :]]
+            # (pseudo-inverse: repeated or antipodal faces slide together and are dependent)
+            C[E[:, None], K] = np.einsum("eij,ej->ei", np.linalg.pinv(GK), B[E[:, None], K])
         return C
 
     def _project_out(self, V, mask):
