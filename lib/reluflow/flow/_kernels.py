@@ -46,9 +46,12 @@ import numpy as np
 from numba import njit
 
 _SINHC_CUT = 1e-3
+#: Floating-point licences: reassociation (vectorised sums) and fused multiply-add only;
+#: inf and NaN keep their meaning (they signal "no event" and overflow).
+_FAST = {"reassoc", "contract"}
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _sinhc(x):
     if abs(x) < _SINHC_CUT:
         x2 = x * x
@@ -56,7 +59,7 @@ def _sinhc(x):
     return math.sinh(x) / x
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _aA(a0, p0, delta, t):
     """(a(t), A(t)) of the frozen linear flow."""
     x = delta * t
@@ -65,7 +68,7 @@ def _aA(a0, p0, delta, t):
     return a0 * math.cosh(x) + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _first_root(c2, c1, c0):
     """Smallest root s > 0 of c2 s^2 + c1 s + c0 (inf if none), without cancellation."""
     disc = c1 * c1 - 4.0 * c2 * c0
@@ -84,7 +87,7 @@ def _first_root(c2, c1, c0):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _A_range(a0, p0, delta, rem):
     """Smallest and largest A(t) over 0 <= t <= rem (a changes sign at most once)."""
     _, Ae = _aA(a0, p0, delta, rem)
@@ -103,7 +106,7 @@ def _A_range(a0, p0, delta, rem):
     return lo, hi
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _dots(j, W, XT, P):
     """P_i = <w_j, x_i> for all i (loops ordered for the compiler to vectorise)."""
     d, n = XT.shape
@@ -115,7 +118,7 @@ def _dots(j, W, XT, P):
             P[i] += wk * XT[k, i]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def outputs(a, W, S, XT):
     """f_i = sum_j a_j S_ji <w_j, x_i> (the frozen-pattern network outputs)."""
     m = W.shape[0]
@@ -130,7 +133,7 @@ def outputs(a, W, S, XT):
     return f
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf):
     """D_on and the effective D of neuron j."""
     d, n = XT.shape
@@ -157,7 +160,7 @@ def _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf):
             D[k] -= g * XT[k, f]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _scan(j, a0, p0, delta, rem, W, S, slide, XT, xn, D, band_rel, P, R, sbuf, check, s, absr, face_tol, flag,
           mark):
     """One pass over the points of neuron j: P_i = <w, x_i>, R_i = <D, x_i> and the first
@@ -224,7 +227,7 @@ def _scan(j, a0, p0, delta, rem, W, S, slide, XT, xn, D, band_rel, P, R, sbuf, c
     return sbest, nflag
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _rates(j, a, W, D, c, sqrt_c):
     """(a0, p0 = c <w, D>, delta = sqrt(c) |D|) of neuron j."""
     dd = 0.0
@@ -235,7 +238,7 @@ def _rates(j, a, W, D, c, sqrt_c):
     return a[j], c * p0, sqrt_c * math.sqrt(dd)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _one_face(j, k, t, exact, a, W, S, slide, nslide, face1, XT, G, rho, absr, face_tol, Don, P, log, nlog):
     """Snap neuron j (no other sliding face) onto the face of point k and solve its
     one-face problem; returns the new number of log rows (-1 if the log is full)."""
@@ -277,7 +280,7 @@ def _one_face(j, k, t, exact, a, W, S, slide, nslide, face1, XT, G, rho, absr, f
     return nlog
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _advance(j, a, W, D, a0, p0, delta, t):
     """Move neuron j along its closed form by time t; returns A(t)."""
     ae, Ae = _aA(a0, p0, delta, t)
@@ -287,7 +290,7 @@ def _advance(j, a, W, D, a0, p0, delta, t):
     return Ae
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
            cand, state, log, nlog, counters):
     """The start-of-propagation checks of neuron j (module doc, step 1); returns (new log
@@ -338,7 +341,7 @@ def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, a
     return nlog, nflag > 0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c, band_rel, face_tol,
          state, elapsed, Dst, alpha1):
     """The common case, kept small so that it compiles to tight loops: each neuron whose
@@ -399,7 +402,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
     return nbusy
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, out):
     """The error estimate of a step, per parameter (``out``, laid out as (a, W.ravel())):
     the change of each neuron's closed form over h, from its start state and pattern, when
@@ -431,7 +434,7 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, o
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c,
               band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters):
     """Propagate the neurons ``J`` from ``elapsed[j]`` to ``h`` (module doc); arrays are

@@ -126,7 +126,7 @@ def gradient_flow(
         discretisation (time is :math:`\sum_k \eta_k`).
     rtol, atol : float
         Error tolerances of the adaptive and exponential methods; the default ``rtol`` is
-        ``1e-8`` for ``"adaptive"`` and ``1e-3`` for ``"exponential"`` (also under
+        ``1e-8`` for ``"adaptive"`` and ``1e-4`` for ``"exponential"`` (also under
         ``"auto"``: the default of the method chosen), the default ``atol`` is
         ``1e-3 * rtol * max|theta0|`` so that small initialisations are resolved.
     t_eval : None, "log" or array_like
