@@ -342,6 +342,24 @@ def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, a
 
 
 @njit(cache=True, fastmath=_FAST)
+def _buffers(n, d):
+    """Work rows of one neuron: P, R, sbuf, D_on, D, flag, rbuf, mark."""
+    return (np.empty(n), np.empty(n), np.empty(n), np.empty(d), np.empty(d), np.zeros(n, np.uint8), np.empty(n),
+            np.zeros(n, np.uint8))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _snap_one(j, W, XT, G, f):
+    """Project neuron j back onto the face of point f."""
+    g = 0.0
+    for q in range(XT.shape[0]):
+        g += W[j, q] * XT[q, f]
+    g /= G[f, f]
+    for q in range(XT.shape[0]):
+        W[j, q] -= g * XT[q, f]
+
+
+@njit(cache=True, fastmath=_FAST)
 def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c, band_rel, face_tol,
          state, elapsed, Dst, alpha1):
     """The common case, kept small so that it compiles to tight loops: each neuron whose
@@ -352,14 +370,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
     left to :func:`propagate`."""
     m = a.size
     d, n = XT.shape
-    P = np.empty(n)
-    R = np.empty(n)
-    sbuf = np.empty(n)
-    Don = np.empty(d)
-    D = np.empty(d)
-    flag = np.zeros(n, np.uint8)
-    rbuf = np.empty(n)
-    mark = np.zeros(n, np.uint8)
+    P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
     nbusy = 0
     for j in range(m):
         _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
@@ -391,14 +402,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
         _advance(j, a, W, D, a0, p0, delta, h)
         elapsed[j] = h
         if nslide[j] == 1:
-            # at the end: project back onto the single sliding face (removes round-off drift)
-            f = face1[j]
-            g = 0.0
-            for q in range(d):
-                g += W[j, q] * XT[q, f]
-            g /= G[f, f]
-            for q in range(d):
-                W[j, q] -= g * XT[q, f]
+            _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
     return nbusy
 
 
@@ -442,14 +446,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
     ``state[j]`` is 5 (fresh: start-of-propagation checks first) or 6 (resumed after its face
     problem); when the log is nearly full the remaining neurons are left in that state."""
     d, n = XT.shape
-    P = np.empty(n)
-    R = np.empty(n)
-    sbuf = np.empty(n)
-    Don = np.empty(d)
-    D = np.empty(d)
-    flag = np.zeros(n, np.uint8)
-    rbuf = np.empty(n)
-    mark = np.zeros(n, np.uint8)
+    P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
     nlog = 0
     for jj in range(J.size):
         if nlog > log.shape[0] - 2 * n - 8:
@@ -541,12 +538,5 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
                              False, s, absr, face_tol, flag, mark)
         elapsed[j] = t
         if state[j] == 0 and nslide[j] == 1:
-            # at the end: project back onto the single sliding face (removes round-off drift)
-            f = face1[j]
-            g = 0.0
-            for q in range(d):
-                g += W[j, q] * XT[q, f]
-            g /= G[f, f]
-            for q in range(d):
-                W[j, q] -= g * XT[q, f]
+            _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
     return nlog
