@@ -162,7 +162,9 @@ def test_release_from_sliding_inside_a_step():
     # A neuron slides on face 0 towards w = 0, is released 1.4e-3 time units before it
     # reaches face 1 (t ~ 8.65), then slides on face 1 and grows much later. Releasing at
     # the next step boundary instead would snap it onto both faces, i.e. to w = 0, and
-    # change the final state by ~10%; the step is cut at the predicted release instead.
+    # change the final state by ~10%: a release predicted inside a step is cut for when the
+    # neuron has an event after it in the same step. (Other releases wait for the next step
+    # boundary, so release times are only accurate to a step: O(h^2) in the state.)
     rng = np.random.default_rng(54)
     n, d = rng.integers(2, 8), rng.integers(2, 4)
     X, y = rng.standard_normal((n, d)), rng.choice([-1.0, 1.0], n)
@@ -174,7 +176,7 @@ def test_release_from_sliding_inside_a_step():
     assert rel_err(traj.final.flat(), ref.final.flat()) < 1e-4
     kinds = [(int(s["neuron"]), int(s["point"]), str(s["kind"])) for s in traj.switches]
     assert kinds == [(int(s["neuron"]), int(s["point"]), str(s["kind"])) for s in ref.switches]
-    assert_allclose(traj.switches["t"], ref.switches["t"], rtol=1e-4)
+    assert_allclose(traj.switches["t"], ref.switches["t"], rtol=1e-2)
 
 
 def test_steps_grow_on_a_long_logistic_horizon():
@@ -187,7 +189,8 @@ def test_stats_counters():
     traj = integrate(rf.small_init(10, 3, 1e-3, seed=0), separable(), "logistic", 100.0)
     info = traj.info
     assert info["nevents"] == traj.event_groups > 0
-    assert info["nevents_total"] >= info["nevents"] and info["npropagations"] >= 3 * traj.nsteps
+    # two propagations per attempted step (predictor, step); the error estimate costs none
+    assert info["nevents_total"] >= info["nevents"] and info["npropagations"] >= 2 * traj.nsteps
 
 
 # ------------------------------------------------------------- failures and bad input

@@ -15,7 +15,7 @@ from .._validation import as_finite_array, positive_int, positive_scalar
 from ..trajectory import Trajectory
 
 #: Default relative tolerance of each error-controlled method.
-DEFAULT_RTOL = {"adaptive": 1e-8, "exponential": 1e-3}
+DEFAULT_RTOL = {"adaptive": 1e-8, "exponential": 1e-4}
 #: Default absolute tolerance, relative to rtol and to the largest initial parameter.
 ATOL_FACTOR = 1e-3
 

@@ -7,17 +7,19 @@ pattern. With :math:`\rho` frozen, every neuron evolves on its own by the *linea
 closed form (papers §0.4, book chapter 1 "Exact solution in a fixed activation pattern"):
 
     a(τ) = a0 cosh(δτ) + p0 τ sinhc(δτ),   w(τ) = w0 + A(τ) D,
-    A(τ) = a0 τ sinhc(δτ) + ½ p0 τ² sinhc(δτ/2)²,     δ = |D|, p0 = <w0, D>.
+    A(τ) = a0 τ sinhc(δτ) + ½ p0 τ² sinhc(δτ/2)²,     δ = √c |D|, p0 = c <w0, D>
+
+(c: the outer rate; c = 0 gives a linear-in-time closed form, a = a0, w = w0 + a0 τ D).
 
 A pre-activation <w(τ), x_i> = q_i + A(τ) r_i reaches a threshold at a root of a quadratic
 in s = expm1(δτ)/δ, so activation events are located in closed form; after an event only
 that neuron's D_j changes (no gradient evaluation). Filippov sliding is exact too: on the
 faces K of a neuron the sliding field is the flow with D_j replaced by its projection onto
 span{x_k : k in K}^⊥ (constant while ρ and the neuron's pattern are frozen). Whether a pair
-is on, off or sliding is decided by the box complementarity problem of
-:func:`reluflow.flow._field.solve_faces`, with the frozen ρ, at every event of the neuron and, at
-the start of every propagation, for the neurons with pairs inside the band |<w_j, x_i>| <=
-1e-10 |w_j| |x_i|. A neuron that only slides keeps its faces while their multipliers stay in
+is on, off or sliding is decided by the face problem (:mod:`reluflow.flow._faces`: a
+box-constrained least-squares problem for any number of faces), with the frozen ρ, at every
+event of the neuron and, at the start of every propagation, for the neurons with pairs
+inside the band |<w_j, x_i>| <= 1e-10 |w_j| |x_i|. A neuron that only slides keeps its faces while their multipliers stay in
 [0, 1] (the release rule of ``adaptive``). Snapping onto faces that meet only at w = 0 sets
 w_j = 0 exactly (the neuron is then frozen, as in ``adaptive``; no round-off revival). The
 frozen-ρ propagation Φ(ρ, h, y) is therefore exact, events and sliding included, and costs
@@ -29,21 +31,26 @@ Time stepping (order 2, "exponential midpoint", a Magnus-type method for y' = A(
 2. predictor y½ = Φ(ρ0, h/2, y0); one evaluation ρ½ = ρ(y½);
 3. y1 = Φ(ρ½, h, y0) (the step's result); one evaluation ρ1 = ρ(y1), reused as the next
    step's ρ0;
-4. error estimate: ŷ1 = Φ((ρ0 + ρ1)/2, h, y0) (exponential trapezoid, also order 2);
-   err = RMS of (y1 − ŷ1) / (atol + rtol max(|y0|, |y1|)); the two frozen residuals differ
-   by O(h²) so the estimate is O(h³) like the local error; accept if err ≤ 1 and set
-   h ← h min(5, max(0.2, 0.9 err^{-1/3})).
+4. error estimate: the difference y1 − ŷ1 to the exponential trapezoid ŷ1 = Φ((ρ0 + ρ1)/2,
+   h, y0) (also order 2), taken as the change of each neuron's closed form over h (from y0,
+   with its start pattern) when its D moves by the effective D of ρ½ − (ρ0 + ρ1)/2 = O(h²):
+   exact for neurons without events in the step, and one pass over the pairs instead of a
+   third propagation. err = RMS of (y1 − ŷ1) / (atol + rtol max(|y0|, |y1|)) = O(h³) like the
+   local error; accept if err ≤ 1 and set h ← h min(5, max(0.2, 0.9 err^{-1/3})).
 
 Releases from sliding. Under frozen ρ the sliding multipliers are constant, so a release is
-driven by the change of ρ across steps. After the predictor, each sliding multiplier is
-interpolated linearly between its values under ρ0 (time 0) and ρ½ (time h/2); if one leaves
-[0, 1] at a time τ in [0.01 h, 0.99 h), the step is shortened to end at τ, with ρ½ replaced by
-its linear interpolant at τ/2 (no new evaluation), and the next step starts past the release,
-where the start-of-propagation face problem releases the pair. Without this, releases would be
-late by up to a step, which can change which faces a neuron meets next.
+driven by the change of ρ across steps: at the start of a propagation a multiplier outside
+[0, 1] under its ρ releases the pair, so a release happens at the step boundary nearest to
+it (within h/2: an O(h²) error in the state, like the kinks of ρ at events). That delay
+matters when it changes which faces the neuron meets next: each sliding multiplier is
+interpolated linearly between its values under ρ0 (time 0) and ρ½ (time h/2), and if one
+leaves [0, 1] at a time τ in [0.01 h, 0.99 h) *and its neuron has an event after τ in the
+step*, the step is shortened to end at τ, with ρ½ replaced by its linear interpolant at τ/2
+(no new evaluation). Cutting for every release instead would make the number of steps grow
+with the width (releases grow like m n).
 
 Each step costs two evaluations (one computation of all outputs f(x_i) and residuals; the
-D_j are part of it), rejected or not. On the near-origin plateau ρ hardly changes and the
+D_j are part of it) and two propagations, rejected or not. On the near-origin plateau ρ hardly changes and the
 steps grow geometrically; on the late logistic phase ρ ~ 1/t and the steps grow like t.
 Dense output (``t_eval``) re-propagates Φ(ρ½, θh, y0), which costs no evaluation.
 
@@ -67,6 +74,7 @@ from ._frozen import _Engine, _Stall
 SAFETY, FAC_MIN, FAC_MAX, EXPONENT = 0.9, 0.2, 5.0, 1.0 / 3.0
 #: After a step cut at a release, the next step is at least this fraction of the uncut one.
 RESTORE = 0.5
+_KINDS = np.array(["off", "on", "slide"])
 
 
 class ExponentialStepper:
@@ -81,10 +89,11 @@ class ExponentialStepper:
         self.a, self.W = np.array(a0, float), np.array(W0, float)
         self.S = (self.W @ eng.XT) > 0
         self.slide = np.zeros_like(self.S)
+        self.modes = eng.modes(self.slide)  # (sliding faces per neuron, the single face or -1)
         self.t = 0.0
         self.nsteps = self.nrejected = self.nev_acc = self.nev_all = self.nprop = 0
         self.ncut = self.nresync = 0
-        self.switches: list[tuple] = []
+        self.switches: list[np.ndarray] = []
         self.slide_start = np.full(self.S.shape, np.nan)
         self.sliding_time, self.sliding_entries = 0.0, 0
         self.rho0 = eng.rho(self.a, self.W, self.S)
@@ -102,8 +111,12 @@ class ExponentialStepper:
     def events(self) -> int:
         return self.nev_acc
 
-    def _prop(self, a, W, S, slide, rho, h):
-        r = self.eng.propagate(a, W, S, slide, rho, h)
+    @property
+    def y(self) -> np.ndarray:
+        return np.concatenate([self.a, self.W.ravel()])
+
+    def _prop(self, a, W, S, slide, rho, h, modes=None):
+        r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes)
         self.nev_all += r.nevents
         self.nresync += r.nresync
         self.nprop += 1
@@ -125,24 +138,42 @@ class ExponentialStepper:
         rho_m = eng.rho(half.a, half.W, half.S)
         if not np.all(np.isfinite(rho_m)):
             return h, err, new, rho_m, rho1, h_uncut
-        t_rel = eng.release_time(S, slide, rho0, rho_m, h)
+        new = self._prop(a, W, S, slide, rho_m, h)
+        t_rel = self._release_conflict(eng.release_times(S, slide, rho0, rho_m, h, half.alpha1, new.alpha1, self.modes[0]), new)
         if t_rel < h:
-            # a sliding face is released inside the step: end the step there, with the
-            # midpoint residuals interpolated (no new evaluation)
+            # a sliding neuron is released inside the step and has events after its release:
+            # end the step at the release, with the midpoint residuals interpolated (no new
+            # evaluation), so that it leaves its face before those events
             self.ncut += 1
             h_uncut = h
             rho_m = rho0 + (t_rel / h) * (rho_m - rho0)
             h = t_rel
-        new = self._prop(a, W, S, slide, rho_m, h)
+            new = self._prop(a, W, S, slide, rho_m, h)
         y1 = self._flat(new)
         if np.all(np.isfinite(y1)):
             rho1 = eng.rho(new.a, new.W, new.S)
             if np.all(np.isfinite(rho1)):
-                cmp_ = self._prop(a, W, S, slide, 0.5 * (rho0 + rho1), h)
+                # the same step with (rho0 + rho1) / 2 frozen differs by the closed forms'
+                # response to the change rho_m - (rho0 + rho1) / 2 = O(h^2)
+                dy = eng.sensitivity(a, W, S, slide, self.modes, new.Dst, rho_m - 0.5 * (rho0 + rho1), h)
                 y0 = np.concatenate([a, W.ravel()])
                 scale = self.atol + self.rtol * np.maximum(np.abs(y0), np.abs(y1))
-                err = float(np.sqrt(np.mean(((y1 - self._flat(cmp_)) / scale) ** 2)))
+                err = float(np.sqrt(np.mean((dy / scale) ** 2)))
         return h, err, new, rho_m, rho1, h_uncut
+
+    @staticmethod
+    def _release_conflict(t_rel: np.ndarray, new) -> float:
+        """The earliest predicted release (``t_rel``, per neuron) of a neuron that has an
+        activation event after it within the step; inf if none. Other releases wait for the
+        start of the next step (an O(h^2) delay, like the kinks of rho at events)."""
+        if not np.isfinite(t_rel).any():
+            return np.inf
+        rows = new.change_rows()
+        if not rows.size:
+            return np.inf
+        j = rows[:, 1].astype(int)
+        late = rows[:, 0] > t_rel[j]
+        return float(t_rel[j[late]].min()) if late.any() else np.inf
 
     def step(self, t_end: float) -> str | None:
         """One accepted step; an error message on failure, else None."""
@@ -184,23 +215,31 @@ class ExponentialStepper:
         if self.rec.t_eval is not None:
             a_s, W_s, S_s, sl_s = self.a, self.W, self.S, self.slide
 
+            ns_s = self.modes
+
             def dense(x):
                 if x >= 1.0:
                     return y1
-                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h))
+                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s))
 
             self.rec.add_interval(t, t + h, dense, h)
-        for tl, j, i, old, code in sorted(new.changes, key=lambda c: c[0]):
-            ts = t + tl
-            self.switches.append((ts, j, i, ("off", "on", "slide")[code]))
-            if code == 2:
-                self.slide_start[j, i] = ts
-                self.sliding_entries += 1
-            elif old == 2:
-                self.sliding_time += ts - self.slide_start[j, i]
-                self.slide_start[j, i] = np.nan
+        rows = new.change_rows()
+        if rows.size:
+            ts = t + rows[:, 0]
+            j, i, old, code = (rows[:, k].astype(int) for k in range(1, 5))
+            sw = np.empty(ts.size, SWITCH_DTYPE)
+            sw["t"], sw["neuron"], sw["point"], sw["kind"] = ts, j, i, _KINDS[code]
+            self.switches.append(sw)
+            for tk, jk, ik, ok, ck in zip(ts.tolist(), j.tolist(), i.tolist(), old.tolist(), code.tolist(), strict=True):
+                if ck == 2:
+                    self.slide_start[jk, ik] = tk
+                    self.sliding_entries += 1
+                elif ok == 2:
+                    self.sliding_time += tk - self.slide_start[jk, ik]
+                    self.slide_start[jk, ik] = np.nan
         self.t = t_end if t_end - (t + h) < 1e-12 * t_end else t + h
         self.a, self.W, self.S, self.slide, self.rho0 = new.a, new.W, new.S, new.slide, rho1
+        self.modes = (new.nslide, new.face1)
         self.rec.add_point(self.t, y1)
 
     def finish(self, status: int) -> dict:
@@ -208,7 +247,7 @@ class ExponentialStepper:
         self.sliding_time += float(np.sum(self.t - self.slide_start[open_]))
         return dict(
             nrejected=self.nrejected,
-            switches=np.array(self.switches, dtype=SWITCH_DTYPE),
+            switches=np.concatenate(self.switches) if self.switches else np.zeros(0, SWITCH_DTYPE),
             event_groups=self.nev_acc,
             sliding_time=self.sliding_time,
             sliding_entries=self.sliding_entries,

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from ._field import BAND, FACE_TOL, MAX_FACES, solve_faces
+from ._faces import solve_faces
+from ._field import BAND, FACE_TOL
 
 #: Sliding multipliers within this distance of 0 or 1 at a landing are re-examined.
 ALPHA_GROUP = 1e-8
@@ -64,7 +65,7 @@ class FaceEvents:
             cand &= F.xn > 0
         k = cand.nonzero()[0]
         if k.size != 1:
-            if k.size > MAX_FACES or k.size == 0:
+            if k.size == 0:
                 return False
             if rho is None:
                 rho = F.residuals(y[:m], self._W(y), P)
@@ -117,8 +118,8 @@ class FaceEvents:
         """The one-face problem (q, M, sign s, tolerance tol) of a pair that re-crossed at
         once in its state ``old``: the first valid other state in the face problem's order,
         or ``old`` if no other state is valid (see _TIE_BREAK)."""
-        sol = solve_faces(np.array([q]), np.array([[M]]), s, np.array([tol / FACE_TOL]), [old])
-        return int(sol[1][0]) if sol is not None else old
+        _, codes = solve_faces(np.array([q]), np.array([[1.0]]), np.array([M]), s, np.array([tol]), np.array([old]))
+        return int(codes[0])
 
     def _handle_faces(self, y, j, K, rho, event=None) -> None:
         """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
@@ -132,12 +133,11 @@ class FaceEvents:
         on = S[j].copy()
         on[K] = False
         gK = F.gram[K]
-        q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
-        scale = np.abs(gK) @ np.abs(rho) + 1e-300
+        q = gK @ (on * rho)
+        tol = FACE_TOL * (np.abs(gK) @ np.abs(rho) + 1e-300)
         old = np.where(slide_j[K], 2, S[j, K].astype(int))
         forbid = np.where(K == event, old, -1) if self._stall and event is not None else None
-        sol = solve_faces(q, M, 1.0 if y[j] >= 0 else -1.0, scale, forbid)
-        codes = sol[1] if sol is not None else np.zeros(K.size, int)
+        _, codes = solve_faces(q, gK[:, K], rho[K], 1.0 if y[j] >= 0 else -1.0, tol, forbid)
         ch = (old != codes).nonzero()[0]
         if not ch.size:
             return
@@ -182,12 +182,11 @@ class FaceEvents:
             on = S[j].copy()
             on[K] = False
             gK = F.gram[K]
-            q, M = gK @ (on * rho), gK[:, K] * rho[K][None, :]
-            scale = np.abs(gK) @ np.abs(rho) + 1e-300
+            q = gK @ (on * rho)
+            tol = FACE_TOL * (np.abs(gK) @ np.abs(rho) + 1e-300)
             old = np.where(slide[j, K], 2, S[j, K].astype(int))
             forbid = None if events is None else np.where(events[e][K], old, -1)
-            sol = solve_faces(q, M, 1.0 if a[j] >= 0 else -1.0, scale, forbid)
-            codes = sol[1] if sol is not None else np.zeros(K.size, int)
+            _, codes = solve_faces(q, gK[:, K], rho[K], 1.0 if a[j] >= 0 else -1.0, tol, forbid)
             self._record(np.full(K.size, j), K, old, codes)
             S[j, K] = codes == 1
             slide[j, K] = codes == 2

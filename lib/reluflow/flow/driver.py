@@ -30,8 +30,10 @@ from ._exponential import ExponentialStepper
 
 __all__ = ["gradient_flow", "log_times", "choose_method"]
 
-#: ``method="auto"`` takes ``"exponential"`` above this many (neuron, point) pairs m n.
+#: ``method="auto"`` takes ``"exponential"`` above this many (neuron, point) pairs m n ...
 AUTO_PAIRS = 10_000
+#: ... or on data with parallel or antiparallel points (checked up to this many points).
+AUTO_CHECK_N = 4000
 #: The slow-run notice: first checked after this many seconds, then at this interval ...
 NOTICE_AFTER = 5.0
 #: ... and given (once) when the estimated remaining time exceeds this many seconds.
@@ -40,11 +42,26 @@ _METHODS = ("auto", "adaptive", "exponential", "euler")
 
 
 def choose_method(net0: Network, data: Dataset) -> str:
-    """The method ``method="auto"`` runs for this problem: ``"adaptive"`` when the network
-    has at most ``AUTO_PAIRS`` = 10,000 (neuron, point) pairs :math:`mn`, else
-    ``"exponential"`` (activation events grow like :math:`mn`; see
-    :func:`gradient_flow`)."""
-    return "adaptive" if net0.m * data.n <= AUTO_PAIRS else "exponential"
+    """The method ``method="auto"`` runs for this problem: ``"exponential"`` when the
+    network has more than ``AUTO_PAIRS`` = 10,000 (neuron, point) pairs :math:`mn`
+    (activation events grow like :math:`mn`) or when two data points are parallel or
+    antiparallel (repeated or antipodal points, as on the hypercube: many faces meet at
+    once, which ``adaptive`` does not always resolve), else ``"adaptive"``."""
+    if net0.m * data.n > AUTO_PAIRS or _parallel_points(data.X):
+        return "exponential"
+    return "adaptive"
+
+
+def _parallel_points(X: np.ndarray) -> bool:
+    """Whether two rows of X are parallel or antiparallel (checked for n <= AUTO_CHECK_N)."""
+    n = X.shape[0]
+    if n > AUTO_CHECK_N or n < 2:
+        return False
+    norms = np.linalg.norm(X, axis=1)
+    Y = X[norms > 0] / norms[norms > 0, None]
+    C = np.abs(Y @ Y.T)
+    np.fill_diagonal(C, 0.0)
+    return bool(C.max(initial=0.0) > 1.0 - 1e-12)
 
 
 def gradient_flow(
@@ -84,7 +101,9 @@ def gradient_flow(
         ``"auto"`` (default): ``"adaptive"`` for problems with at most 10,000
         (neuron, point) pairs :math:`mn`, ``"exponential"`` above (the number of activation
         events grows like :math:`mn`, and each event costs ``adaptive`` a restarted step
-        while it costs ``exponential`` no gradient evaluation); ``rf.flow.choose_method(net0, data)``
+        while it costs ``exponential`` no gradient evaluation) and on data with parallel or
+        antiparallel points (repeated or antipodal points, the hypercube), where many faces
+        meet at one neuron; ``rf.flow.choose_method(net0, data)``
         tells which one a problem gets, and ``Trajectory.method`` which one ran.
         ``"adaptive"``: Dormand--Prince 5(4) with error control that never steps across
         an activation switch. Each step freezes the activation pattern; a sign change of
@@ -107,7 +126,7 @@ def gradient_flow(
         discretisation (time is :math:`\sum_k \eta_k`).
     rtol, atol : float
         Error tolerances of the adaptive and exponential methods; the default ``rtol`` is
-        ``1e-8`` for ``"adaptive"`` and ``1e-3`` for ``"exponential"`` (also under
+        ``1e-8`` for ``"adaptive"`` and ``1e-4`` for ``"exponential"`` (also under
         ``"auto"``: the default of the method chosen), the default ``atol`` is
         ``1e-3 * rtol * max|theta0|`` so that small initialisations are resolved.
     t_eval : None, "log" or array_like
@@ -129,7 +148,8 @@ def gradient_flow(
     progress : bool
         Show a tqdm progress bar: gradient-flow time reached, activation events and their
         rate. Whether or not it is shown, a run that will obviously take long (more than a
-        minute at the rate of its first seconds) says so once, with a ``UserWarning``.
+        minute more at the rate of its seconds 5 to 10, then of any later 5 s) says so once,
+        with a ``UserWarning``.
 
     Returns
     -------
@@ -205,6 +225,9 @@ def _drive(stepper, rec, net0, data, loss, t_end, max_steps, progress, outer_rat
                     status, message = -1, error
                     break
             report = stepper.finish(status)
+            if status != 0 and (not rec.ts or rec.ts[-1] < stepper.t):
+                rec.ts.append(float(stepper.t))  # where it stopped (also with t_eval)
+                rec.ys.append(stepper.y.copy())
     finally:
         watch.close()
     info = report.pop("info", {})
@@ -255,8 +278,9 @@ class _Watch:
     def _check(self, now: float) -> None:
         st = self.stepper
         dt, dw = st.t - self.t_mark, now - self.mark
+        first = self.t_mark == 0.0 and self.mark == self.start
         self.mark, self.t_mark, self.next_check = now, st.t, now + NOTICE_AFTER
-        if dt <= 0:
+        if first or dt <= 0:  # (the first seconds may include compiling the kernels)
             return
         remaining = (self.t_end - st.t) / dt * dw  # at the rate of the last few seconds
         if remaining < NOTICE_LONG:

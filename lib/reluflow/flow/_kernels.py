@@ -1,0 +1,542 @@
+r"""Compiled kernels of the exponential method's frozen-residual propagation (private; numba).
+
+Imported lazily by :mod:`reluflow.flow._frozen` (numba costs ~0.4 s to import; ``import
+reluflow`` does not load it). Compiled once per machine (``cache=True``).
+
+With the residuals rho frozen the neurons are independent, so :func:`propagate` treats
+them one after the other, each from its current time to the end of the step h:
+
+1. (``start``) rows from scratch: D_on = sum_{i on} rho_i x_i, the effective D (projected off
+   a single sliding face ``face1[j]``; given by the caller as ``Dext`` for two or more
+   faces; ``nslide[j]`` counts them, and both are kept up to date here),
+   P_i = <w, x_i>, R_i = <D, x_i>; pairs on the wrong side of their band are re-synchronised;
+   pairs inside the band that the current field moves to the wrong side, and a single
+   sliding face whose multiplier left [0, 1], become candidate faces.
+2. Event loop: the closed form
+   a(t) = a0 cosh(delta t) + p0 t sinhc(delta t), A(t) = a0 t sinhc(delta t) +
+   p0 t^2 sinhc(delta t / 2)^2 / 2, w(t) = w0 + A(t) D (delta = sqrt(c) |D|, p0 = c <w0, D>),
+   so <w(t), x_i> = P_i + A(t) R_i; the first crossing of each pair's threshold is the
+   smallest positive root of a quadratic in s = expm1(delta t) / delta. Pairs whose
+   pre-activation cannot reach the threshold over the range of A on the remaining time are
+   skipped without solving (a cheap bound). The neuron advances to its earliest crossing;
+   the crossings within ``window`` of it, its sliding faces and its pairs inside the band are
+   its candidate faces.
+3. One candidate face and no sliding face: the one-face problem is solved here (off if the
+   rate without the face's term is <= tol, else on if the rate with it is >= -tol, else
+   slide; the rule of :mod:`reluflow.flow._faces` for K = 1); rows are recomputed and the
+   loop goes on. Two or more: the neuron pauses (``state = 1``, ``cand`` row written: 1 a
+   candidate, 2 a candidate that crossed a second time in this propagation) and the caller
+   solves its face problem in Python, then resumes it.
+
+Codes in the log: 0 off, 1 on, 2 slide. ``state``: 0 reached h, 1 paused for its face
+problem (also when the log is full), 2 chattering (more than ``max_ev`` events), 3 stalled
+(``max_stall`` events without progress in time).
+
+Speed: the loops over the points of a neuron are written without data-dependent branches
+(the activation pattern is unpredictable), with the input dimension as the outer loop, so
+that the compiler vectorises them; the roots are solved only for the few pairs that pass
+the bound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_SINHC_CUT = 1e-3
+#: Floating-point licences: reassociation (vectorised sums) and fused multiply-add only;
+#: inf and NaN keep their meaning (they signal "no event" and overflow).
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=_FAST)
+def _sinhc(x):
+    if abs(x) < _SINHC_CUT:
+        x2 = x * x
+        return 1.0 + x2 / 6.0 * (1.0 + x2 / 20.0)
+    return math.sinh(x) / x
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aA(a0, p0, delta, t):
+    """(a(t), A(t)) of the frozen linear flow."""
+    x = delta * t
+    s1 = _sinhc(x)
+    s2 = _sinhc(0.5 * x)
+    return a0 * math.cosh(x) + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
+
+
+@njit(cache=True, fastmath=_FAST)
+def _first_root(c2, c1, c0):
+    """Smallest root s > 0 of c2 s^2 + c1 s + c0 (inf if none), without cancellation."""
+    disc = c1 * c1 - 4.0 * c2 * c0
+    if not disc >= 0.0:
+        return np.inf
+    q = -0.5 * (c1 + math.copysign(math.sqrt(disc), c1))
+    best = np.inf
+    if c2 != 0.0:
+        r1 = q / c2
+        if r1 > 0.0:
+            best = r1
+    if q != 0.0:
+        r2 = c0 / q
+        if r2 > 0.0 and r2 < best:
+            best = r2
+    return best
+
+
+@njit(cache=True, fastmath=_FAST)
+def _A_range(a0, p0, delta, rem):
+    """Smallest and largest A(t) over 0 <= t <= rem (a changes sign at most once)."""
+    _, Ae = _aA(a0, p0, delta, rem)
+    lo, hi = min(0.0, Ae), max(0.0, Ae)
+    ts = -1.0
+    if delta > 0.0:
+        if p0 != 0.0:
+            z = -a0 * delta / p0
+            if 0.0 < z < 1.0:
+                ts = math.atanh(z) / delta
+    elif p0 != 0.0:
+        ts = -a0 / p0
+    if 0.0 < ts < rem:
+        _, As = _aA(a0, p0, delta, ts)
+        lo, hi = min(lo, As), max(hi, As)
+    return lo, hi
+
+
+@njit(cache=True, fastmath=_FAST)
+def _dots(j, W, XT, P):
+    """P_i = <w_j, x_i> for all i (loops ordered for the compiler to vectorise)."""
+    d, n = XT.shape
+    for i in range(n):
+        P[i] = 0.0
+    for k in range(d):
+        wk = W[j, k]
+        for i in range(n):
+            P[i] += wk * XT[k, i]
+
+
+@njit(cache=True, fastmath=_FAST)
+def outputs(a, W, S, XT):
+    """f_i = sum_j a_j S_ji <w_j, x_i> (the frozen-pattern network outputs)."""
+    m = W.shape[0]
+    n = XT.shape[1]
+    f = np.zeros(n)
+    P = np.empty(n)
+    for j in range(m):
+        _dots(j, W, XT, P)
+        aj = a[j]
+        for i in range(n):
+            f[i] += aj * S[j, i] * P[i]
+    return f
+
+
+@njit(cache=True, fastmath=_FAST)
+def _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf):
+    """D_on and the effective D of neuron j."""
+    d, n = XT.shape
+    for i in range(n):
+        rbuf[i] = rho[i] * S[j, i]  # (branch-free: the pattern is unpredictable)
+    for k in range(d):
+        acc = 0.0
+        for i in range(n):
+            acc += rbuf[i] * XT[k, i]
+        Don[k] = acc
+    if nslide[j] >= 2:
+        for k in range(d):
+            D[k] = Dext[j, k]
+        return
+    for k in range(d):
+        D[k] = Don[k]
+    if nslide[j] == 1:
+        f = face1[j]
+        g = 0.0
+        for k in range(d):
+            g += D[k] * XT[k, f]
+        g /= G[f, f]
+        for k in range(d):
+            D[k] -= g * XT[k, f]
+
+
+@njit(cache=True, fastmath=_FAST)
+def _scan(j, a0, p0, delta, rem, W, S, slide, XT, xn, D, band_rel, P, R, sbuf, check, s, absr, face_tol, flag,
+          mark):
+    """One pass over the points of neuron j: P_i = <w, x_i>, R_i = <D, x_i> and the first
+    crossing s_i of each pair's threshold (``sbuf``; the smallest is returned) when its
+    pre-activation can reach it over the range of A on [0, rem]. With ``check``, also the
+    start-of-propagation flags: 3 a pair on the wrong side of its band (re-synchronise),
+    1 a band pair the field moves to the wrong side; returns (smallest s, flags set).
+    (In the pair's own sign, g = +-<w, x_i> is positive on the side of its state.)"""
+    d, n = XT.shape
+    _dots(j, W, XT, P)
+    for i in range(n):
+        R[i] = 0.0
+    for k in range(d):
+        dk = D[k]
+        for i in range(n):
+            R[i] += dk * XT[k, i]
+    Alo, Ahi = _A_range(a0, p0, delta, rem)
+    Alo *= 1.0 + 1e-9
+    Ahi *= 1.0 + 1e-9
+    wn = 0.0
+    for q in range(d):
+        wn += W[j, q] * W[j, q]
+    bw = band_rel * math.sqrt(wn)
+    nflag = 0
+    if check:
+        for i in range(n):
+            sg = 2.0 * S[j, i] - 1.0
+            g = sg * P[i]
+            tau = bw * xn[i]
+            free = slide[j, i] == 0
+            wrong = (g < -tau) & free
+            band = (g <= tau) & (tau > 0.0) & (s * sg * R[i] < -face_tol * absr[i]) & free & ~wrong
+            f = 3 * wrong + band
+            flag[i] = f
+            nflag += f > 0
+    # cheap bound, without branches: can the distance qq to the threshold (0, or the band's
+    # far edge) reach 0 as qq + A gr for A in [Alo, Ahi] (Alo <= 0 <= Ahi)?
+    nmark = 0
+    for i in range(n):
+        sg = 2.0 * S[j, i] - 1.0
+        g = sg * P[i]
+        gr = sg * R[i]
+        tau = bw * xn[i]
+        qq = g if g > tau else g + tau
+        lo = qq + min(Alo * gr, Ahi * gr)
+        ok = (lo <= 0.0) & (slide[j, i] == 0) & (gr != 0.0) & (xn[i] > 0.0) & (g >= -tau)
+        mark[i] = ok
+        nmark += ok
+        sbuf[i] = np.inf
+    sbest = np.inf
+    if nmark:
+        c2f = a0 * delta + p0
+        for i in range(n):
+            if mark[i]:
+                sg = 1.0 if S[j, i] else -1.0
+                g = sg * P[i]
+                gr = sg * R[i]
+                tau = bw * xn[i]
+                qq = g if g > tau else g + tau
+                sr = _first_root(gr * c2f, 2.0 * (gr * a0 + delta * qq), 2.0 * qq)
+                sbuf[i] = sr
+                if sr < sbest:
+                    sbest = sr
+    return sbest, nflag
+
+
+@njit(cache=True, fastmath=_FAST)
+def _rates(j, a, W, D, c, sqrt_c):
+    """(a0, p0 = c <w, D>, delta = sqrt(c) |D|) of neuron j."""
+    dd = 0.0
+    p0 = 0.0
+    for q in range(D.size):
+        dd += D[q] * D[q]
+        p0 += W[j, q] * D[q]
+    return a[j], c * p0, sqrt_c * math.sqrt(dd)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _one_face(j, k, t, exact, a, W, S, slide, nslide, face1, XT, G, rho, absr, face_tol, Don, P, log, nlog):
+    """Snap neuron j (no other sliding face) onto the face of point k and solve its
+    one-face problem; returns the new number of log rows (-1 if the log is full)."""
+    d = XT.shape[0]
+    if nlog >= log.shape[0]:
+        return -1
+    gkk = G[k, k]
+    coef = P[k] / gkk
+    for q in range(d):
+        W[j, q] -= coef * XT[q, k]
+    if d == 1:
+        W[j, 0] = 0.0
+    qv = 0.0  # <D_on without the face's term, x_k>
+    for q in range(d):
+        qv += Don[q] * XT[q, k]
+    if S[j, k]:
+        qv -= rho[k] * gkk
+    M = rho[k] * gkk
+    s = 1.0 if a[j] >= 0 else -1.0
+    tol = 0.0 if exact else face_tol * absr[k]
+    if s * qv <= tol:
+        code = 0
+    elif s * (qv + M) >= -tol:
+        code = 1
+    else:
+        code = 2
+    old = 2 if slide[j, k] else (1 if S[j, k] else 0)
+    if code != old:
+        log[nlog, 0] = t
+        log[nlog, 1] = j
+        log[nlog, 2] = k
+        log[nlog, 3] = old
+        log[nlog, 4] = code
+        nlog += 1
+        S[j, k] = code == 1
+        slide[j, k] = code == 2
+    nslide[j] = 1 if code == 2 else 0
+    face1[j] = k if code == 2 else -1
+    return nlog
+
+
+@njit(cache=True, fastmath=_FAST)
+def _advance(j, a, W, D, a0, p0, delta, t):
+    """Move neuron j along its closed form by time t; returns A(t)."""
+    ae, Ae = _aA(a0, p0, delta, t)
+    a[j] = ae
+    for q in range(D.size):
+        W[j, q] += Ae * D[q]
+    return Ae
+
+
+@njit(cache=True, fastmath=_FAST)
+def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
+           cand, state, log, nlog, counters):
+    """The start-of-propagation checks of neuron j (module doc, step 1); returns (new log
+    rows, whether the rows must be recomputed)."""
+    d, n = XT.shape
+    nband = 0
+    if nflag:
+        for i in range(n):
+            if flag[i] == 3:  # on the wrong side of its band (not expected): re-synchronise
+                flag[i] = 0
+                if nlog >= log.shape[0]:
+                    continue
+                log[nlog, 0] = 0.0
+                log[nlog, 1] = j
+                log[nlog, 2] = i
+                log[nlog, 3] = 1 if S[j, i] else 0
+                log[nlog, 4] = 0 if S[j, i] else 1
+                nlog += 1
+                S[j, i] = not S[j, i]
+                counters[1] += 1
+            elif flag[i] == 1:
+                nband += 1
+    release = False
+    if nsl == 1:
+        f = face1[j]
+        qv = 0.0
+        for q in range(d):
+            qv += Don[q] * XT[q, f]
+        alpha = -qv / (rho[f] * G[f, f])
+        release = not (0.0 <= alpha <= 1.0)
+    elif nsl >= 2:
+        release = not multi_ok[j]
+    ncand = nband + (nsl if (nband > 0 or release) else 0)
+    if ncand >= 2:
+        for i in range(n):
+            cand[j, i] = 1 if (flag[i] == 1 or slide[j, i]) else 0
+        state[j] = 1
+        return nlog, False
+    if ncand == 1:
+        k = face1[j] if nband == 0 else np.argmax(flag)
+        nlog2 = _one_face(j, k, 0.0, False, a, W, S, slide, nslide, face1, XT, G, rho, absr, face_tol, Don, P,
+                          log, nlog)
+        if nlog2 < 0:  # the log is full: the caller solves this face problem
+            cand[j, k] = 1
+            state[j] = 1
+            return nlog, False
+        return nlog2, True
+    return nlog, nflag > 0
+
+
+@njit(cache=True, fastmath=_FAST)
+def _buffers(n, d):
+    """Work rows of one neuron: P, R, sbuf, D_on, D, flag, rbuf, mark."""
+    return (np.empty(n), np.empty(n), np.empty(n), np.empty(d), np.empty(d), np.zeros(n, np.uint8), np.empty(n),
+            np.zeros(n, np.uint8))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _snap_one(j, W, XT, G, f):
+    """Project neuron j back onto the face of point f."""
+    g = 0.0
+    for q in range(XT.shape[0]):
+        g += W[j, q] * XT[q, f]
+    g /= G[f, f]
+    for q in range(XT.shape[0]):
+        W[j, q] -= g * XT[q, f]
+
+
+@njit(cache=True, fastmath=_FAST)
+def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c, band_rel, face_tol,
+         state, elapsed, Dst, alpha1):
+    """The common case, kept small so that it compiles to tight loops: each neuron whose
+    start-of-propagation checks are clean and that has no crossing before h moves to h by
+    its closed form (``state`` 0); the others are left untouched with ``state`` 5 for
+    :func:`propagate`. Also stores each neuron's effective D at the start (``Dst``) and the
+    multiplier of a single sliding face (``alpha1``, NaN without one). Returns the number
+    left to :func:`propagate`."""
+    m = a.size
+    d, n = XT.shape
+    P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
+    nbusy = 0
+    for j in range(m):
+        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        for q in range(d):
+            Dst[j, q] = D[q]
+        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+        s = 1.0 if a0 >= 0 else -1.0
+        sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                             True, s, absr, face_tol, flag, mark)
+        busy = nflag > 0
+        alpha1[j] = np.nan
+        if nslide[j] == 1:
+            f = face1[j]
+            qv = 0.0
+            for q in range(d):
+                qv += Don[q] * XT[q, f]
+            alpha = -qv / (rho[f] * G[f, f])
+            alpha1[j] = alpha
+            busy |= not (0.0 <= alpha <= 1.0)
+        elif nslide[j] >= 2:
+            busy |= not multi_ok[j]
+        tb = math.log1p(delta * sbest) / delta if delta > 0.0 else sbest
+        busy |= tb <= h
+        if busy:
+            state[j] = 5
+            nbusy += 1
+            continue
+        state[j] = 0
+        _advance(j, a, W, D, a0, p0, delta, h)
+        elapsed[j] = h
+        if nslide[j] == 1:
+            _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+    return nbusy
+
+
+@njit(cache=True, fastmath=_FAST)
+def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, out):
+    """The error estimate of a step, per parameter (``out``, laid out as (a, W.ravel())):
+    the change of each neuron's closed form over h, from its start state and pattern, when
+    its effective D changes from ``Dst`` to ``Dst - dD`` with dD the effective D of the
+    residual change ``drho`` (projected off a single sliding face; ``dDext`` for two or more)."""
+    m = a.size
+    d, n = XT.shape
+    Don = np.empty(d)
+    dD = np.empty(d)
+    D2 = np.empty(d)
+    rbuf = np.empty(n)
+    for j in range(m):
+        _drive(j, S, nslide, face1, dDext, XT, G, drho, Don, dD, rbuf)
+        dd1 = 0.0
+        dd2 = 0.0
+        p1 = 0.0
+        p2 = 0.0
+        for q in range(d):
+            D2[q] = Dst[j, q] - dD[q]
+            dd1 += Dst[j, q] * Dst[j, q]
+            dd2 += D2[q] * D2[q]
+            p1 += W[j, q] * Dst[j, q]
+            p2 += W[j, q] * D2[q]
+        a1, A1 = _aA(a[j], c * p1, sqrt_c * math.sqrt(dd1), h)
+        a2, A2 = _aA(a[j], c * p2, sqrt_c * math.sqrt(dd2), h)
+        out[j] = a1 - a2
+        for q in range(d):
+            out[m + j * d + q] = A1 * Dst[j, q] - A2 * D2[q]
+    return out
+
+
+@njit(cache=True, fastmath=_FAST)
+def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c,
+              band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters):
+    """Propagate the neurons ``J`` from ``elapsed[j]`` to ``h`` (module doc); arrays are
+    updated in place; returns the number of log rows (``log``: t, j, i, old, new). On entry
+    ``state[j]`` is 5 (fresh: start-of-propagation checks first) or 6 (resumed after its face
+    problem); when the log is nearly full the remaining neurons are left in that state."""
+    d, n = XT.shape
+    P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
+    nlog = 0
+    for jj in range(J.size):
+        if nlog > log.shape[0] - 2 * n - 8:
+            break
+        j = J[jj]
+        t = elapsed[j]
+        start = state[j] == 5
+        state[j] = 0
+        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+        s = 1.0 if a0 >= 0 else -1.0
+        sbest, nflag = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                             start, s, absr, face_tol, flag, mark)
+        if start:
+            nlog, again = _start(j, nflag, nslide[j], a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr,
+                                 face_tol, Don, P, flag, cand, state, log, nlog, counters)
+            if state[j] == 1:
+                continue
+            if again:  # the pattern or the state changed: recompute the rows
+                _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+                a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+                sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                                 False, s, absr, face_tol, flag, mark)
+        # ---------------------------------------------------------------- event loop
+        while True:
+            rem = h - t
+            if rem <= 0.0:
+                break
+            tb = math.log1p(delta * sbest) / delta if delta > 0.0 else sbest
+            if not tb <= rem:  # (or NaN): no event before h
+                _advance(j, a, W, D, a0, p0, delta, rem)
+                t = h
+                break
+            Ae = _advance(j, a, W, D, a0, p0, delta, tb)
+            for i in range(n):
+                P[i] += Ae * R[i]
+            t += tb
+            nev[j] += 1
+            counters[0] += 1
+            if nev[j] > max_ev:
+                state[j] = 2
+                break
+            if tb > 1e-13 * h:
+                stall[j] = 0
+            else:
+                stall[j] += 1
+                if stall[j] > max_stall:
+                    state[j] = 3
+                    break
+            # candidate faces: the group of crossings, the sliding faces, pairs in the band
+            wn = 0.0
+            for q in range(d):
+                wn += W[j, q] * W[j, q]
+            bw = band_rel * math.sqrt(wn)
+            ncand = 0
+            k = -1
+            for i in range(n):
+                flag[i] = 0
+                g = False
+                si = sbuf[i]
+                if si < np.inf:
+                    ti = math.log1p(delta * si) / delta if delta > 0.0 else si
+                    g = ti <= tb + window
+                tau = bw * xn[i]
+                inband = xn[i] > 0.0 and tau > 0.0 and abs(P[i]) <= tau
+                if g or slide[j, i] or inband:
+                    flag[i] = 2 if (g and seen[j, i]) else 1
+                    ncand += 1
+                    k = i
+                if g:
+                    seen[j, i] = 1
+            if ncand >= 2 or nslide[j] > 0:
+                for i in range(n):
+                    cand[j, i] = flag[i]
+                state[j] = 1
+                break
+            if ncand == 1:
+                nlog2 = _one_face(j, k, t, flag[k] == 2, a, W, S, slide, nslide, face1, XT, G, rho, absr,
+                                  face_tol, Don, P, log, nlog)
+                if nlog2 < 0:  # the log is full: the caller solves this face problem
+                    cand[j, k] = flag[k]
+                    state[j] = 1
+                    break
+                nlog = nlog2
+            _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+            a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+            s = 1.0 if a0 >= 0 else -1.0
+            sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                             False, s, absr, face_tol, flag, mark)
+        elapsed[j] = t
+        if state[j] == 0 and nslide[j] == 1:
+            _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+    return nlog

@@ -1,0 +1,151 @@
+"""Tests of the face problem (reluflow.flow._faces) and of the solvers on degenerate data:
+the box solver against scipy's BVLS, the Filippov conditions for any number of faces, the
+selection rule, and agreement with gradient descent as the step shrinks."""
+
+import itertools
+
+import numpy as np
+import pytest
+from flowcases import rel_err
+from scipy.optimize import lsq_linear
+
+import reluflow as rf
+from reluflow.flow._faces import box_lsq, solve_faces
+
+
+def random_faces(rng, degenerate):
+    d, K = int(rng.integers(1, 7)), int(rng.integers(1, 31))
+    X = rng.standard_normal((K, d))
+    if degenerate:  # repeated and antipodal points
+        idx = rng.integers(0, K, K // 2)
+        X[: K // 2] = X[idx] * rng.choice([-1.0, 1.0], (K // 2, 1))
+    return X
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_box_solver_matches_scipy_bvls(seed):
+    rng = np.random.default_rng(seed)
+    for trial in range(40):
+        X = random_faces(rng, trial % 2 == 0)
+        K = X.shape[0]
+        b, ub = rng.standard_normal(X.shape[1]), rng.uniform(0.1, 2.0, K)
+        beta, free = box_lsq(X @ X.T, X @ b, ub, np.full(K, 1e-12))
+        ref = lsq_linear(X.T, b, bounds=(np.zeros(K), ub), method="bvls", tol=1e-14)
+        # the residual (the velocity) is unique even when beta is not
+        np.testing.assert_allclose(X.T @ beta - b, X.T @ ref.x - b, atol=1e-10)
+        assert np.all((beta >= 0) & (beta <= ub))
+        if free.any():  # a basic solution: the sliding faces are independent
+            assert np.linalg.matrix_rank(X[free]) == free.sum()
+
+
+def rates(X, D0, rho, s, alpha):
+    return X @ (s * (D0 + X.T @ (alpha * rho)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_face_problem_satisfies_filippov_for_any_number_of_faces(seed):
+    rng = np.random.default_rng(100 + seed)
+    for trial in range(40):
+        X = random_faces(rng, trial % 3 == 0)
+        D0, rho, s = rng.standard_normal(X.shape[1]), rng.standard_normal(X.shape[0]), rng.choice([-1.0, 1.0])
+        G, q = X @ X.T, X @ D0
+        tol = 1e-9 * (np.abs(G) @ np.abs(rho) + np.abs(q))
+        alpha, codes = solve_faces(q, G, rho, s, tol)
+        u = rates(X, D0, rho, s, alpha)
+        assert np.all(np.where(codes == 0, u <= tol, True)) and np.all(np.where(codes == 1, u >= -tol, True))
+        slide = codes == 2
+        assert np.all(np.abs(u[slide]) <= 1e3 * tol[slide]) and np.all((alpha[slide] > 0) & (alpha[slide] < 1))
+        C = np.abs(X @ X.T) / np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(X, axis=1))
+        if (C - np.eye(C.shape[0])).max() < 1 - 1e-9:  # no repeated or antipodal points
+            # (those share one multiplier per group)
+            assert not np.any(slide & (s * rho > 0))  # repelling faces never slide
+            if slide.any():
+                assert np.linalg.matrix_rank(X[slide]) == slide.sum()
+
+
+def test_attracting_faces_have_one_velocity_whatever_the_selection():
+    # brute force over all 3^K assignments: every consistent one gives the rule's velocity
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        K, d = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        X = rng.standard_normal((K, d))
+        X[-1] = -X[0] if K > 2 else X[-1]  # an antipodal pair
+        D0, s = rng.standard_normal(d), 1.0
+        rho = -np.abs(rng.standard_normal(K))  # all attracting for a_j > 0
+        alpha, _ = solve_faces(X @ D0, X @ X.T, rho, s, np.full(K, 1e-12))
+        v = D0 + X.T @ (alpha * rho)
+        for case in itertools.product((0, 1, 2), repeat=K):
+            a = np.array([float(c == 1) for c in case])
+            free = [k for k in range(K) if case[k] == 2]
+            if free:
+                fixed = [k for k in range(K) if case[k] != 2]
+                A = (X[free] @ X[free].T) * rho[free][None, :]
+                rhs = -(X[free] @ (D0 + X[fixed].T @ (a[fixed] * rho[fixed])))
+                sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+                if not np.allclose(A @ sol, rhs, atol=1e-10) or np.any((sol <= 0) | (sol >= 1)):
+                    continue
+                a[free] = sol
+            u = rates(X, D0, rho, s, a)
+            ok = all((c == 0 and uk <= 1e-10) or (c == 1 and uk >= -1e-10) or (c == 2 and abs(uk) <= 1e-8)
+                     for c, uk in zip(case, u, strict=True))
+            if ok:
+                np.testing.assert_allclose(D0 + X.T @ (a * rho), v, atol=1e-8)
+
+
+def test_repelling_faces_are_off_unless_pushed_up():
+    x = np.array([[1.0, 0.0]])
+    # both sides leave the face (q < 0 < q + M): relu'(0) = 0, so the pair stays off
+    assert solve_faces([-0.5], x @ x.T, [1.0], 1.0, [1e-12])[1].tolist() == [0]
+    assert solve_faces([0.5], x @ x.T, [1.0], 1.0, [1e-12])[1].tolist() == [1]
+    # an antipodal repelling pair (one face, two sides): the side the field with both terms
+    # off points to, whichever point is listed first
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    for order in ([0, 1], [1, 0]):
+        Xo = X[order]
+        _, codes = solve_faces(Xo @ [0.3, 0.0], Xo @ Xo.T, [1.0, 1.0], 1.0, [1e-12, 1e-12])
+        assert codes.tolist() == ([1, 0] if order == [0, 1] else [0, 1])
+    # repeated points with opposite residuals share one multiplier (both on or both off)
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    alpha, codes = solve_faces([0.5, 0.5], X @ X.T, [-0.2, 1.0], 1.0, [1e-12, 1e-12])
+    assert codes[0] == codes[1] and alpha[0] == alpha[1]
+
+
+# ------------------------------------------------------------- degenerate data
+def degenerate_cases():
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((6, 3))
+    dup = rf.Dataset(np.vstack([Z, Z[:3]]), rng.choice([-1.0, 1.0], 9))
+    anti = rf.Dataset(np.vstack([Z, -Z[:3]]), rng.choice([-1.0, 1.0], 9))
+    return {
+        "hypercube-d4": (rf.datasets.sparse_parity(4), rf.small_init(12, 4, 1e-2, seed=1), "logistic", 20.0),
+        "hypercube-d6": (rf.datasets.sparse_parity(6), rf.small_init(12, 6, 1e-2, seed=1), "logistic", 20.0),
+        "duplicated": (dup, rf.small_init(10, 3, 1e-2, seed=2), "logistic", 30.0),
+        "antipodal": (anti, rf.small_init(10, 3, 1e-2, seed=2), "logistic", 30.0),
+        "symmetric-two-point": (rf.datasets.two_point(1.0, 0.5), rf.small_init(12, 2, 1e-2, seed=1), "exponential", 12.0),
+    }
+
+
+CASES = degenerate_cases()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_degenerate_data_converges_like_gradient_descent(name):
+    data, net0, loss, t_end = CASES[name]
+    ref = rf.gradient_flow(net0, data, loss, t_end, method="exponential", rtol=1e-9)
+    assert ref.success, ref.message
+    if name != "symmetric-two-point":  # auto: parallel points go to the exponential method
+        assert rf.flow.choose_method(net0, data) == "exponential"
+    gaps = [
+        rel_err(rf.gradient_flow(net0, data, loss, t_end, method="euler", step=h).final.flat(), ref.final.flat())
+        for h in (1e-2, 1e-3)
+    ]
+    assert gaps[1] < gaps[0] / 5 and gaps[1] < 2e-3  # first order: ~10x per 10x smaller step
+
+
+def test_hypercube_neurons_meet_many_faces_at_once():
+    data, net0, loss, t_end = CASES["hypercube-d6"]
+    ref = rf.gradient_flow(net0, data, loss, t_end, method="exponential", rtol=1e-6)
+    t = ref.switches["t"]
+    # many pairs of one neuron change state at the same instant (faces meeting at a neuron)
+    _, counts = np.unique(np.round(t, 12) + 1e3 * ref.switches["neuron"], return_counts=True)
+    assert ref.success and counts.max() >= 4
