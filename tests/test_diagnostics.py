@@ -316,3 +316,16 @@ def test_rotation_along_a_run_matches_alignment():
     for k in range(3):
         cos = [rf.diagnostics.alignment(traj.net(k), w0)[j] for j, w0 in enumerate(net.W)]
         assert_allclose(np.cos(rf.diagnostics.rotation(traj)[k]), cos, rtol=1e-12, atol=1e-12)
+
+
+def test_classification_error_counts_nonpositive_margins():
+    data = rf.Dataset([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]], [1.0, -1.0, 1.0, -1.0])
+    net = rf.Network([1.0], [[1.0, -1.0]])  # outputs 1, 0, 0, 0: the zeros are errors
+    assert rf.diagnostics.classification_error(net, data) == 0.75
+    traj = rf.gradient_flow(rf.Network([1.0, -1.0], [[1.0, 0.0], [0.0, 1.0]]), data, "logistic", 1.0,
+                            t_eval=[0.0, 1.0])
+    err = rf.diagnostics.classification_error(traj, data)
+    assert err.shape == (2,)
+    assert_allclose(err, [rf.diagnostics.classification_error(traj.net(k), data) for k in range(2)])
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        rf.diagnostics.classification_error(net, rf.Dataset([[1.0, 0.0]], [0.5]))

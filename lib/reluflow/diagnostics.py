@@ -20,6 +20,7 @@ from .trajectory import Trajectory
 __all__ = [
     "outputs",
     "normalized_margin",
+    "classification_error",
     "activation_patterns",
     "pattern_census",
     "balancedness",
@@ -101,6 +102,43 @@ def normalized_margin(net: Network, data: Dataset) -> float:
     if norm_sq == 0:
         raise ValueError("the normalized margin is undefined for the zero network")
     return float(np.min(data.y * outputs(net, data)) / norm_sq)
+
+
+def classification_error(model: Network | Trajectory, data: Dataset) -> float | np.ndarray:
+    r"""Fraction of points misclassified, :math:`\frac1n\#\{i : y_i f_\theta(x_i) \le 0\}`.
+
+    A point with :math:`f_\theta(x_i) = 0` counts as an error (no sign is predicted). Evaluate
+    it on held-out points (a second :class:`~reluflow.Dataset`) for the test error of
+    chapters 5 and 6.
+
+    Parameters
+    ----------
+    model : Network or Trajectory
+    data : Dataset
+        Labels in {-1, +1}.
+
+    Returns
+    -------
+    float for a Network; ndarray, shape (k,), for a Trajectory (one value per snapshot)
+
+    Raises
+    ------
+    ValueError
+        If a label is not -1 or +1, or the dimensions mismatch.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1.0, -1.0, 1.0])
+    >>> rf.diagnostics.classification_error(rf.Network([1.0], [[1.0, -1.0]]), data)
+    0.6666666666666666
+    """
+    if not np.all(np.abs(data.y) == 1.0):
+        raise ValueError("`data.y` must be -1 or +1 for a classification error")
+    wrong = data.y * outputs(model, data) <= 0.0
+    if isinstance(model, Trajectory):
+        return wrong.mean(axis=1)
+    return float(wrong.mean())
 
 
 def activation_patterns(net: Network, data: Dataset, *, tol: float = 0.0) -> np.ndarray:
