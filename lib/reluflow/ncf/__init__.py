@@ -12,6 +12,9 @@ of the NCF on the sphere.
 - :mod:`.function`: the NCF of a network (:func:`value`, :func:`direction_value`);
 - :mod:`.escape`: :func:`escape_time` from the origin and :func:`residual_correlation` at a
   saddle;
+- :mod:`.mass`: :func:`mass_shares`, how :math:`\|\theta\|^2` is shared among directions;
+- :mod:`.tracking`: :func:`track_direction`, how closely small neurons follow the moving
+  critical direction of the residual correlation near a saddle;
 - :mod:`.symbolic`: the SymPy derivations of the chapter (loaded on first use).
 """
 
@@ -20,6 +23,8 @@ from . import kkt as _kkt
 from .escape import escape_time, residual_correlation
 from .function import direction_value, value
 from .kkt import CriticalDirection, NCFMax, kkt_directions, max_ncf
+from .mass import mass_shares
+from .tracking import Tracking, track_direction
 
 __all__ = [
     "kkt_directions",
@@ -30,6 +35,9 @@ __all__ = [
     "direction_value",
     "residual_correlation",
     "escape_time",
+    "mass_shares",
+    "track_direction",
+    "Tracking",
     "TOL",
     "MAX_CANDIDATES",
     "symbolic",

@@ -3,9 +3,13 @@ direction (book chapter 2, "The NCF and its flow" and "The alignment function").
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._validation import check_matching_dim
 from ..data import Correlation
+from ..diagnostics import outputs
 from ..network import Network
+from ..trajectory import Trajectory
 from .kkt import _check_correlation
 
 __all__ = ["direction_value", "value"]
@@ -34,9 +38,10 @@ def value(net: Network, G: Correlation) -> float:
     return float(G.rho @ net(G.X))
 
 
-def direction_value(net: Network, G: Correlation) -> float:
+def direction_value(net: Network | Trajectory, G: Correlation) -> float | np.ndarray:
     r""":math:`\mathcal N(\theta/\|\theta\|) = \mathcal N(\theta)/\|\theta\|^2` (two-homogeneity),
-    at most :func:`max_ncf` ``.value``. Raises ``ValueError`` for the zero network.
+    at most :func:`max_ncf` ``.value``; for a Trajectory, at every snapshot, shape (k,).
+    Raises ``ValueError`` for the zero network.
 
     Examples
     --------
@@ -45,6 +50,11 @@ def direction_value(net: Network, G: Correlation) -> float:
     >>> rf.ncf.direction_value(rf.Network([2.0], [[2.0, 0.0]]), data.weighted([0.5, 1.0]))
     0.25
     """
+    if isinstance(net, Trajectory):
+        norm_sq = net.norm_sq()
+        if np.any(norm_sq == 0):
+            raise ValueError("the NCF of the direction theta/||theta|| is undefined for the zero network")
+        return outputs(net, _check_correlation(G).data) @ G.rho / norm_sq
     ncf, norm_sq = value(net, G), net.norm_sq()
     if norm_sq == 0:
         raise ValueError("the NCF of the direction theta/||theta|| is undefined for the zero network")
