@@ -11,6 +11,8 @@ D_{P_\pm}`. Every function checks that the points are orthogonal (relative toler
 
 - :mod:`.escape`: the driving vectors, the early phase of each neuron, the escape times and
   the loss staircase;
+- :mod:`.aligned`: neurons along the minimum-norm directions and the mass of each sign, the
+  setting of the logistic growth law;
 - :mod:`.minnorm`: the minimum-norm interpolator, its dual certificate and the excess of the
   gradient-flow limit over it;
 - :mod:`.bias`: one-dimensional data with a bias and the kink picture;
@@ -19,6 +21,7 @@ D_{P_\pm}`. Every function checks that the points are orthogonal (relative toler
 
 from .. import _lazy
 from . import _check
+from .aligned import aligned_init, class_masses
 from .bias import Kinks, bias_data, kink_picture
 from .escape import (
     DrivingVectors,
@@ -59,6 +62,8 @@ __all__ = [
     "bias_data",
     "kink_picture",
     "Kinks",
+    "aligned_init",
+    "class_masses",
     "ORTHO_TOL",
     "symbolic",
 ]
