@@ -27,6 +27,7 @@ __all__ = [
     "alignment",
     "rotation",
     "relative_movement",
+    "plateaus",
 ]
 
 
@@ -280,3 +281,50 @@ def relative_movement(traj: Trajectory) -> np.ndarray:
     """
     W = _check_traj(traj).W
     return np.linalg.norm(W - W[0], axis=(1, 2)) / np.sqrt(W.shape[1])
+
+
+def plateaus(traj: Trajectory, levels, *, band: float = 0.05) -> np.ndarray:
+    r"""Where the loss rests on given levels: for each level :math:`L_i > 0`, the longest run
+    of consecutive snapshots with :math:`|L(t)/L_i - 1| \le` ``band``, as ``(t_first, t_last)``
+    (book chapter 3, "The run at a glance").
+
+    Parameters
+    ----------
+    traj : Trajectory
+    levels : array_like, shape (q,)
+        Predicted plateau levels (e.g. :func:`reluflow.orthogonal.plateau_levels`); levels
+        <= 0 have no relative band and get ``nan``.
+    band : float
+        Relative half-width of the band (> 0; 0.05 is our default).
+
+    Returns
+    -------
+    ndarray, shape (q, 2)
+        ``nan`` for a level the loss never reaches within the band.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> traj = rf.gradient_flow(rf.small_init(4, 2, 1e-4, seed=0), data, "square", 60.0, t_eval=[0.0, 1.0, 2.0, 60.0])
+    >>> rf.diagnostics.plateaus(traj, [0.5, 0.0])
+    array([[ 0.,  2.],
+           [nan, nan]])
+    """
+    loss = _check_traj(traj).loss
+    levels = np.atleast_1d(as_finite_array(levels, "levels"))
+    if levels.ndim != 1:
+        raise ValueError(f"`levels` must be 1-D; got shape {levels.shape}")
+    if not (np.isfinite(band) and band > 0):
+        raise ValueError(f"`band` must be finite and > 0; got {band!r}")
+    out = np.full((levels.size, 2), np.nan)
+    for i, level in enumerate(levels):
+        if level <= 0:
+            continue
+        inside = np.abs(loss / level - 1) <= band
+        edges = np.flatnonzero(np.diff(np.r_[False, inside, False].astype(int)))  # starts, ends + 1
+        if edges.size:
+            runs = edges.reshape(-1, 2)
+            first, stop = runs[np.argmax(runs[:, 1] - runs[:, 0])]
+            out[i] = traj.t[first], traj.t[stop - 1]
+    return out

@@ -26,6 +26,7 @@ __all__ = [
     "plot_loss",
     "plot_neuron_norms",
     "scrub",
+    "plot_timeline",
 ]
 
 #: Okabe-Ito palette (colour-blind safe).
@@ -335,3 +336,80 @@ def scrub(
             f"over SCRUB_MAX_BYTES = {SCRUB_MAX_BYTES / 1e6:.1f} MB; use fewer frames or a lower dpi"
         )
     return HTML(text)
+
+
+_EVENT_STYLE = {"off": ("switch-off", NEGATIVE), "on": ("switch-on", POSITIVE), "slide": ("slide", PALETTE[2])}
+
+
+def plot_timeline(traj: Trajectory, levels, ax=None, *, band: float = 0.05, names=None, marks=None,
+                  t_min: float | None = None):  # fmt: skip
+    r"""The run at a glance: loss against gradient-flow time on a log axis, the plateaus shaded
+    (legend: their names and levels), every activation event of ``traj.switches`` as a tick at
+    the bottom (book chapter 3, "The run at a glance").
+
+    Parameters
+    ----------
+    traj : Trajectory
+    levels : array_like, shape (q,)
+        Plateau levels; each is drawn as a dotted line, and the stretch where the loss lies
+        within a relative ``band`` of it (:func:`reluflow.diagnostics.plateaus`) is shaded.
+    ax : matplotlib Axes, optional
+    band : float
+        Relative half-width of the plateau band.
+    names : sequence of str, optional
+        Names of the plateaus (default: "plateau i").
+    marks : dict, optional
+        ``{label: t}``: times drawn as labelled vertical dashed lines (e.g. escape times).
+    t_min : float, optional
+        Left end of the time axis (default: the first positive snapshot or event time); a
+        plateau that starts at the first snapshot is shaded from there.
+
+    Returns
+    -------
+    (fig, ax)
+        Ticks at the bottom: "off" (a pre-activation :math:`\langle w_j, x_i\rangle` becomes
+        negative), "on" (it becomes positive), "slide" (the neuron is held on the face);
+        the legend gives their counts.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.datasets.orthogonal([1.0, -0.5])
+    >>> traj = rf.gradient_flow(rf.small_init(8, 2, 1e-4, seed=0), data, "square", 80.0, t_eval="log")
+    >>> fig, ax = rf.plotting.plot_timeline(traj, rf.orthogonal.plateau_levels(data)[:2])
+    >>> ax.get_xscale(), ax.get_legend() is not None
+    ('log', True)
+    """
+    from .diagnostics import plateaus
+
+    fig, ax = _axes(ax, figsize=(8.0, 3.8))
+    levels = np.atleast_1d(as_finite_array(levels, "levels"))
+    names = [f"plateau {k}" for k in range(levels.size)] if names is None else list(names)
+    if len(names) != levels.size:
+        raise ValueError(f"`names` must hold one label per level ({levels.size}); got {len(names)}")
+    keep, sw = traj.t > 0, traj.switches
+    first = [traj.t[keep][0]] if np.any(keep) else []
+    lo = float(min(first + list(sw["t"][sw["t"] > 0]))) if t_min is None else float(t_min)
+    if not (np.isfinite(lo) and lo > 0):
+        raise ValueError(f"`t_min` must be finite and > 0 (a log time axis); got {t_min!r}")
+    ax.set_xscale("log")
+    for k, ((t0, t1), level, name) in enumerate(zip(plateaus(traj, levels, band=band), levels, names, strict=True)):
+        ax.axhline(level, color="0.5", ls=":", lw=0.8)
+        if np.isfinite(t0):
+            ax.axvspan(lo if t0 <= traj.t[0] else t0, t1, color=PALETTE[(k + 5) % len(PALETTE)], alpha=0.3, lw=0,
+                       label=f"{name} ($L = {level:.3g}$)")  # fmt: skip
+    ax.plot(traj.t[keep], traj.loss[keep], color="black", lw=2, label="loss")
+    for kind, (label, colour) in _EVENT_STYLE.items():
+        times = sw["t"][(sw["kind"] == kind) & (sw["t"] > 0)]
+        if times.size:
+            ax.vlines(times, 0.0, 0.06, transform=ax.get_xaxis_transform(), color=colour, lw=0.6, alpha=0.6,
+                      label=f"{label} events ({times.size})")  # fmt: skip
+    for label, t in (marks or {}).items():
+        ax.axvline(t, color="0.3", ls="--", lw=1)
+        ax.text(t * 1.03, 0.45, label, transform=ax.get_xaxis_transform(), rotation=90, ha="left", va="bottom",
+                fontsize="small")  # fmt: skip
+    ax.set_xlim(lo, traj.t[-1])
+    ax.set_xlabel("gradient-flow time $t$ (log scale)")
+    ax.set_ylabel(r"loss $L(\theta(t))$")
+    ax.legend(frameon=False, fontsize="small", loc="center left")
+    return fig, ax
