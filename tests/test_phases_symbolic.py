@@ -52,3 +52,39 @@ def test_escape_times_match_predicted_times(delta, p, scale):
     ell = np.log(1 / scale)
     assert et.t1_func(ell, delta, p) == pytest.approx(pt.t1, rel=1e-9)
     assert et.t_escape_func(ell, delta, p) == pytest.approx(pt.t_escape, rel=1e-9)
+
+
+def test_sliding_conditions_identities_and_signs():
+    sc = sph.sliding_conditions()
+    assert sc.release_factor.residual == 0 and sc.hold_factor.residual == 0
+    delta, p, _, _ = sph.symbols()
+    a, rp, rm = sp.symbols("a rho_p rho_m", real=True)
+    # inactive-side normals push into the face for a < 0 (negative neuron) and a > 0 (positive neuron)
+    vals = {delta: 1.0, p: sp.Rational(3, 4), rp: sp.Rational(1, 2), rm: -sp.Rational(1, 4)}
+    assert float(sc.negative_normals[0].subs({**vals, a: -1})) > 0
+    assert float(sc.positive_normals[0].subs({**vals, a: 1})) > 0
+
+
+@pytest.mark.parametrize("delta, p", [(0.3, 0.6), (1.0, 0.75), (1.3, 0.9)])
+def test_release_threshold_zeroes_the_active_normal(delta, p):
+    """At f(x+) + f(x-) = release, rho_+ + rho_- cos(Delta) = 0 (numerically, for any split)."""
+    sc = sph.sliding_conditions()
+    for fp in (0.3, 1.0, 2.5):
+        fm = float(sc.release_func(delta, p)) - fp
+        assert p * np.exp(-fp) - (1 - p) * np.exp(fm) * np.cos(delta) == pytest.approx(0.0, abs=1e-12)
+        fm = float(sc.hold_func(delta, p)) - fp
+        assert p * np.exp(-fp) * np.cos(delta) - (1 - p) * np.exp(fm) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_release_matches_the_solvers_switch_log():
+    """The exact solver releases the kink cluster when f(x+) + f(x-) crosses the SymPy threshold."""
+    data = rf.datasets.two_point(1.0, 0.75)
+    net0 = rf.small_init(40, 2, 1e-6, seed=1)
+    traj = rf.gradient_flow(net0, data, "exponential", 26.0, t_eval=np.linspace(15.0, 26.0, 1101))
+    on = [g for g in rf.phases.switch_groups(traj, t_min=10.0) if g.kind == "on" and g.sign < 0]
+    assert len(on) == 1 and on[0].t_last - on[0].t_first < 1e-6
+    s = rf.diagnostics.outputs(traj, data).sum(axis=1)
+    release = float(sph.sliding_conditions().release_func(1.0, 0.75))
+    k = int(np.argmax(s > release))
+    t_pred = np.interp(release, s[k - 1 : k + 1], traj.t[k - 1 : k + 1])
+    assert abs(t_pred - on[0].t_first) < 1e-3

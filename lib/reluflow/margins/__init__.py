@@ -15,7 +15,9 @@ attains ``lower`` on the data and dual weights :math:`q` on the simplex whose du
 
 - :mod:`.kernels`: the arc-cosine kernels and the NTK (functions of points);
 - :mod:`.certified`: the certified margins (QP, LP, closed forms for parity);
-- :mod:`.lowrotation`: the norm-only and NTK-scaled flows and their diagnostics;
+- :mod:`.lowrotation`: the norm-only and NTK-scaled flows and their diagnostics, and the
+  growing gradient-descent step :class:`LogTimeStep` for long runs;
+- :mod:`.testerror`: :func:`parity_test_error`, held-out error against the sample size;
 - :mod:`.symbolic`: the SymPy derivation of the arc-cosine kernels (loaded on first use).
 """
 
@@ -31,6 +33,7 @@ from .certified import (
 )
 from .kernels import arccos_kernel, ntk
 from .lowrotation import (
+    LogTimeStep,
     NormOnlyDualFlow,
     NormOnlyFlow,
     NTKFlow,
@@ -38,6 +41,7 @@ from .lowrotation import (
     norm_only_flow,
     ntk_flow,
 )
+from .testerror import ParityTestError, parity_test_error
 
 __all__ = [
     "arccos_kernel",
@@ -55,6 +59,9 @@ __all__ = [
     "NormOnlyDualFlow",
     "ntk_flow",
     "NTKFlow",
+    "LogTimeStep",
+    "parity_test_error",
+    "ParityTestError",
     "symbolic",
 ]
 

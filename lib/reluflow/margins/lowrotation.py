@@ -33,7 +33,7 @@ from ..trajectory import Trajectory
 from . import _dual_clock
 from .certified import ntk_margin
 
-__all__ = ["NTKFlow", "NormOnlyDualFlow", "NormOnlyFlow", "norm_only_dual_flow", "norm_only_flow", "ntk_flow"]
+__all__ = ["LogTimeStep", "NTKFlow", "NormOnlyDualFlow", "NormOnlyFlow", "norm_only_dual_flow", "norm_only_flow", "ntk_flow"]
 
 _TRAIN = ("inner", "both")
 _CLASSIFICATION = ("logistic", "exponential")
@@ -329,7 +329,10 @@ def _ntk_init(m: int, d: int, scale: float, seed: int) -> tuple[np.ndarray, np.n
 def _ntk_snapshots(t_eval, t_end: float, method: str, step) -> np.ndarray:
     """Snapshot times: default 0 and 60 log-spaced times; for gradient descent with a fixed
     step, rounded to multiples of it (the snapshots are iterates)."""
-    first = min(step, t_end) if method == "euler" else min(1e-2, t_end / 100)
+    if method == "euler":
+        first = min(float(step(0.0)) if callable(step) else step, t_end)
+    else:
+        first = min(1e-2, t_end / 100)
     t = _times(t_eval, t_end, np.r_[0.0, np.geomspace(first, t_end, 60)])
     if method == "euler" and not callable(step):
         t = np.unique(np.rint(t / step)) * step
@@ -380,8 +383,9 @@ def ntk_flow(data: Dataset, m: int, t_end: float, *, scale: float = 1.0, seed: i
     train : {"inner", "both"}
     method : {"euler", "auto", "adaptive", "exponential"}
         Passed to :func:`reluflow.gradient_flow` with ``step`` and ``rtol``.
-    step : float
-        Gradient-descent step size (``method="euler"``).
+    step : float or callable
+        Gradient-descent step size (``method="euler"``), or a function ``t -> eta`` such as
+        :class:`LogTimeStep` for long horizons.
     rtol : float, optional
         Tolerance of the other methods (their default if None).
     t_eval : array_like, optional
@@ -398,7 +402,7 @@ def ntk_flow(data: Dataset, m: int, t_end: float, *, scale: float = 1.0, seed: i
     ------
     ValueError
         For bad data or labels, odd ``m``, another ``train``/loss, non-positive ``t_end``,
-        ``scale`` or ``step``.
+        ``scale`` or (fixed) ``step``.
     """
     loss = _check(data, loss)
     m = positive_int(m, "m")
@@ -425,3 +429,43 @@ def ntk_flow(data: Dataset, m: int, t_end: float, *, scale: float = 1.0, seed: i
     Km = (act0 @ act0.T) * (data.X @ data.X.T) / m
     bound = float(np.sqrt(max(q @ (np.outer(data.y, data.y) * Km) @ q, 0.0)))
     return NTKFlow(traj, margin, lin_margin, bound, relative_movement(traj))
+
+
+@dataclass(frozen=True)
+class LogTimeStep:
+    r"""A gradient-descent step that grows with time, :math:`\eta(t) = \eta_0\max(1, t/t_0)`,
+    for long runs on the logistic or exponential loss (book chapter 5, "Near initialisation").
+
+    Pass it as ``step`` to :func:`ntk_flow` or :func:`reluflow.gradient_flow` (``method="euler"``).
+    The step is constant up to :math:`t_0` and then proportional to :math:`t`: a run to time
+    :math:`T` takes about :math:`t_0/\eta_0\,(1 + \ln(T/t_0))` steps instead of
+    :math:`T/\eta_0`. Why this can approximate the flow: once the data are fit, the loss and
+    the curvature of :math:`L` along the trajectory decay like :math:`1/t`, so
+    :math:`\eta(t)` times the curvature stays bounded, as :math:`\eta_0` times the curvature
+    does at the start. That is an argument, not a guarantee; the check is to halve
+    :math:`\eta_0` and see the printed results unchanged.
+
+    Parameters
+    ----------
+    eta0 : float
+        Step up to :math:`t_0` (> 0).
+    t0 : float
+        Time from which the step grows (> 0).
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> step = rf.margins.LogTimeStep(0.25, 50.0)
+    >>> step(10.0), step(200.0)
+    (0.25, 1.0)
+    """
+
+    eta0: float = 0.25
+    t0: float = 50.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta0", positive_scalar(self.eta0, "eta0"))
+        object.__setattr__(self, "t0", positive_scalar(self.t0, "t0"))
+
+    def __call__(self, t: float) -> float:
+        return self.eta0 * max(1.0, t / self.t0)

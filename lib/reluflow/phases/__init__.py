@@ -9,14 +9,18 @@ from the loss curve alone (the other measured quantities are reported as evidenc
 :func:`predicted_times` gives the leading-order NCF time scales to compare with.
 
 - :mod:`.detection`: :func:`detect`, its thresholds and results;
-- :mod:`.predict`: :func:`predicted_times`;
+- :mod:`.predict`: :func:`predicted_times` and the observed counterparts :func:`observed_times`;
+- :mod:`.events`: :func:`growth_rate` (the rate of :math:`\|\theta\|^2` and its NCF bracket) and
+  :func:`switch_groups` (the solver's activation events, grouped) and :func:`census_by_sign`;
+- :func:`four_phases` maps the five labels of :func:`detect` onto the paper's four phases (our reading);
 - :mod:`.symbolic`: the SymPy derivations for the two-point instance (loaded on first use).
 """
 
 from .. import _lazy
 from . import detection as _detection
-from .detection import Phase, PhaseEvidence, detect
-from .predict import PredictedTimes, predicted_times
+from .detection import PaperPhase, Phase, PhaseEvidence, detect, four_phases
+from .events import GrowthRate, SwitchGroup, census_by_sign, growth_rate, switch_groups
+from .predict import ObservedTimes, PredictedTimes, observed_times, predicted_times
 
 __all__ = [
     "detect",
@@ -30,6 +34,16 @@ __all__ = [
     "CONVERGENCE_FRACTION",
     "predicted_times",
     "PredictedTimes",
+    "four_phases",
+    "PaperPhase",
+    "PAPER_PHASES",
+    "growth_rate",
+    "GrowthRate",
+    "switch_groups",
+    "SwitchGroup",
+    "census_by_sign",
+    "observed_times",
+    "ObservedTimes",
     "symbolic",
 ]
 
@@ -46,5 +60,8 @@ PLATEAU_FLOOR = _detection.PLATEAU_FLOOR
 PLATEAU_MIN_DURATION = _detection.PLATEAU_MIN_DURATION
 #: Convergence: from then on :math:`L \le \text{fraction}\cdot L(0)` and every point is fit.
 CONVERGENCE_FRACTION = _detection.CONVERGENCE_FRACTION
+#: Our reading of Wang & Ma's four phases, number -> name; :func:`four_phases` maps the labels of
+#: :data:`PHASE_NAMES` onto them ("plateau" and "escape" are both phase 3, "plateau escape").
+PAPER_PHASES = _detection.PAPER_PHASES
 
 __getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))

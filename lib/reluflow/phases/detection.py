@@ -16,7 +16,7 @@ from ..losses import get as get_loss
 from ..ncf import kkt_directions
 from ..trajectory import Trajectory
 
-__all__ = ["PHASE_NAMES", "Phase", "PhaseEvidence", "detect"]
+__all__ = ["PHASE_NAMES", "Phase", "PhaseEvidence", "detect", "PAPER_PHASES", "PaperPhase", "four_phases"]
 __all__ += ["CONDENSATION_RTOL", "PLATEAU_SLOPE", "PLATEAU_FLOOR", "PLATEAU_MIN_DURATION", "CONVERGENCE_FRACTION"]
 
 #: The phase names :func:`detect` uses, in the order they can occur.
@@ -314,3 +314,69 @@ def detect(
         Phase(name, t0, t1, _evidence(traj, t0, t1, k == 0, L, slope, N, pre > 0, margin, cos))
         for k, (name, t0, t1) in enumerate(segs)
     ]
+
+
+#: Our reading of Wang & Ma's four phases (the abstract gives their number and names the
+#: behaviours, not which label of :data:`PHASE_NAMES` belongs to which phase): phase number ->
+#: name. "plateau" and "escape" are both parts of phase 3; a drop before any plateau is phase 2.
+PAPER_PHASES = {1: "initial condensation", 2: "saddle to plateau", 3: "plateau escape", 4: "convergence"}
+
+
+@dataclass(frozen=True)
+class PaperPhase:
+    """One of the paper's four phases in a run (:func:`four_phases`): ``number`` (1-4), its
+    ``name`` in :data:`PAPER_PHASES`, the interval and the detector ``labels`` it merges."""
+
+    number: int
+    name: str
+    t_start: float
+    t_end: float
+    labels: tuple
+
+
+def four_phases(phases: list[Phase]) -> list[PaperPhase]:
+    r"""Map the detector's phases onto Wang & Ma's four (our reading; book chapter 4, section
+    "Detecting the phases").
+
+    :func:`detect` uses five labels (:data:`PHASE_NAMES`) because a loss curve shows the plateau
+    and the drop that ends it as two stretches; the paper's third phase, plateau escape, is both.
+    The map is ``condensation`` -> 1, ``saddle-to-plateau`` -> 2, ``plateau`` and ``escape`` -> 3
+    (an ``escape`` before any plateau, i.e. a run without plateau, -> 2), ``convergence`` -> 4;
+    consecutive phases with the same number are merged.
+
+    Parameters
+    ----------
+    phases : list of Phase
+        The output of :func:`detect`.
+
+    Returns
+    -------
+    list of PaperPhase
+
+    Raises
+    ------
+    ValueError
+        For a name that is not in :data:`PHASE_NAMES`.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.datasets.two_point(1.0, 0.75)
+    >>> traj = rf.gradient_flow(rf.small_init(100, 2, 1e-6), data, "exponential", 90.0, t_eval="log")
+    >>> [(ph.number, ph.labels) for ph in rf.phases.four_phases(rf.phases.detect(traj, data))]
+    [(1, ('condensation',)), (2, ('saddle-to-plateau',)), (3, ('plateau', 'escape')), (4, ('convergence',))]
+    """
+    number = {"condensation": 1, "saddle-to-plateau": 2, "plateau": 3, "convergence": 4}
+    out: list[PaperPhase] = []
+    seen_plateau = False
+    for ph in phases:
+        if ph.name not in PHASE_NAMES:
+            raise ValueError(f"phase name must be one of {PHASE_NAMES}; got {ph.name!r}")
+        seen_plateau |= ph.name == "plateau"
+        k = number.get(ph.name, 3 if seen_plateau else 2)
+        if out and out[-1].number == k:
+            last = out[-1]
+            out[-1] = PaperPhase(k, last.name, last.t_start, ph.t_end, last.labels + (ph.name,))
+        else:
+            out.append(PaperPhase(k, PAPER_PHASES[k], ph.t_start, ph.t_end, (ph.name,)))
+    return out

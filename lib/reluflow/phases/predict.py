@@ -13,7 +13,7 @@ from ..losses import LossLike
 from ..losses import get as get_loss
 from ..ncf import TOL, escape_time, kkt_directions
 
-__all__ = ["PredictedTimes", "predicted_times"]
+__all__ = ["ObservedTimes", "PredictedTimes", "observed_times", "predicted_times"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,3 +125,73 @@ def predicted_times(data: Dataset, loss: LossLike, scale: float, *, tol: float =
     g_head = _extreme(crit, s_bar)[0]
     t_esc = t1 + max(log_eps - g_head * t1, 0.0) / g_bar
     return PredictedTimes(t1, level, float(t_esc), g1, float(g_head), float(g_bar))
+
+
+@dataclass(frozen=True)
+class ObservedTimes:
+    r""":func:`observed_times`: ``t1`` and ``t_escape`` read off a run's loss curve (``nan`` if
+    the loss never gets there)."""
+
+    t1: float
+    t_escape: float
+
+
+def _first_crossing(t: np.ndarray, L: np.ndarray, level: float) -> float:
+    """First time L falls to ``level`` (linear interpolation between snapshots; nan if never)."""
+    below = np.flatnonzero(L <= level)
+    if not np.isfinite(level) or below.size == 0:
+        return float("nan")
+    k = int(below[0])
+    if k == 0:
+        return float(t[0])
+    s = (L[k - 1] - level) / (L[k - 1] - L[k])
+    return float(t[k - 1] + s * (t[k] - t[k - 1]))
+
+
+def observed_times(traj, predicted: PredictedTimes) -> ObservedTimes:
+    r"""The observed counterparts of :func:`predicted_times` on a run (book chapter 4, sections
+    "Predicted against observed times" and "A map over the angle and the class weight").
+
+    With the predicted plateau level :math:`L_p` (``predicted.plateau_level``):
+    :math:`T_1^{\rm obs}` is the first time the loss is halfway between :math:`L(0)` and
+    :math:`L_p`, and :math:`T_{\rm esc}^{\rm obs}` the first time it is :math:`L_p/2`
+    (interpolated linearly between snapshots). These levels sit in the middle of the two drops
+    on a log-loss axis, where the offsets between observed and predicted times do not depend
+    on the init scale (chapter 4).
+
+    Parameters
+    ----------
+    traj : Trajectory
+        A run, with snapshots dense enough to resolve the drops (``t_eval="log"``).
+    predicted : PredictedTimes
+        The prediction for the same data, loss and init scale.
+
+    Returns
+    -------
+    ObservedTimes
+        ``t_escape`` is ``nan`` when no plateau is predicted.
+
+    Raises
+    ------
+    TypeError
+        For a non-trajectory or a ``predicted`` that is not a :class:`PredictedTimes`.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.datasets.two_point(1.0, 0.75)
+    >>> pt = rf.phases.predicted_times(data, "exponential", 1e-6)
+    >>> traj = rf.gradient_flow(rf.small_init(100, 2, 1e-6), data, "exponential", 90.0, t_eval="log")
+    >>> ot = rf.phases.observed_times(traj, pt)
+    >>> round(ot.t1, 1), round(ot.t_escape, 1)
+    (19.9, 56.3)
+    """
+    from ..trajectory import Trajectory
+
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"`traj` must be a rf.Trajectory; got {type(traj).__name__}")
+    if not isinstance(predicted, PredictedTimes):
+        raise TypeError(f"`predicted` must be a PredictedTimes; got {type(predicted).__name__}")
+    t, L, level = traj.t, np.asarray(traj.loss, float), predicted.plateau_level
+    esc = _first_crossing(t, L, level / 2) if level > 0 and np.isfinite(predicted.t_escape) else float("nan")
+    return ObservedTimes(_first_crossing(t, L, (L[0] + level) / 2), esc)

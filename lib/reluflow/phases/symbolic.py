@@ -21,10 +21,12 @@ from ..symbolic import Identity
 __all__ = [
     "Extremes",
     "PhaseTimes",
+    "SlidingConditions",
     "TwoPointG",
     "alignment_two_point",
     "escape_times",
     "extremes",
+    "sliding_conditions",
     "symbols",
 ]
 
@@ -197,3 +199,70 @@ def escape_times() -> PhaseTimes:
     closed = Identity(lhs, rhs, sp.simplify(lhs - rhs))
     f = lambda e: sp.lambdify((ell, d, p), e, "numpy")  # noqa: E731
     return PhaseTimes(t1, t_esc, t_esc - t1, g_head, g_bar, closed, f(t1), f(t_esc))
+
+
+@dataclass(frozen=True, eq=False)
+class SlidingConditions:
+    r""":func:`sliding_conditions`: the normal velocities ``negative_normals`` (inactive side,
+    active side) of a neuron with :math:`a < 0` on the face :math:`\langle w, x_+\rangle = 0`
+    and ``positive_normals`` of one with :math:`a > 0` on :math:`\langle w, x_-\rangle = 0`
+    (symbols ``a``, ``rho_p``, ``rho_m``); the thresholds ``release`` :math:`= \ln\frac{p}{(1 -
+    p)\cos\Delta}` and ``hold`` :math:`= \ln\frac{p\cos\Delta}{1 - p}` on :math:`f(x_+) +
+    f(x_-)`; identities ``release_factor`` and ``hold_factor`` (the active-side normals'
+    brackets factored through the thresholds); numpy twins ``release_func``, ``hold_func`` of
+    ``(Delta, p)``."""
+
+    negative_normals: tuple
+    positive_normals: tuple
+    release: sp.Expr
+    hold: sp.Expr
+    release_factor: Identity
+    hold_factor: Identity
+    release_func: Callable
+    hold_func: Callable
+
+
+def sliding_conditions() -> SlidingConditions:
+    r"""When a neuron of the two-point instance slides on a face and when it leaves it (book
+    chapter 4, section "Activation patterns over time"; acute :math:`\Delta`).
+
+    Filippov's rule (chapter 1, "Sliding along a face"): a neuron on the face
+    :math:`\langle w, x_i\rangle = 0` is held there while the fields on both sides push into it,
+    i.e. the normal velocity :math:`\langle\dot w, x_i\rangle` is :math:`> 0` on the inactive
+    side and :math:`< 0` on the active side. With residuals :math:`\rho_+ = p\,e^{-f(x_+)}`,
+    :math:`\rho_- = -(1 - p)e^{f(x_-)}`:
+
+    * a **negative** neuron (:math:`a < 0`) on :math:`\langle w, x_+\rangle = 0`, active on
+      :math:`x_-`: inactive side :math:`a\rho_-\cos\Delta > 0` always; active side
+      :math:`a(\rho_+ + \rho_-\cos\Delta)`, negative while :math:`\rho_+ > |\rho_-|\cos\Delta`.
+      It is **released** onto the side where :math:`x_+` is active when
+      :math:`f(x_+) + f(x_-)` exceeds :math:`\ln\frac{p}{(1 - p)\cos\Delta}`, at the same time
+      for every neuron held there;
+    * a **positive** neuron on :math:`\langle w, x_-\rangle = 0`, active on :math:`x_+`: inactive
+      side :math:`a\rho_+\cos\Delta > 0`; active side :math:`a(\rho_+\cos\Delta + \rho_-)`,
+      negative, so that the face **holds** it, once :math:`f(x_+) + f(x_-) >
+      \ln\frac{p\cos\Delta}{1 - p}` (from then on positive neurons active on both points turn
+      away from :math:`x_-`).
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> sc = rf.phases.symbolic.sliding_conditions()
+    >>> round(float(sc.release_func(1.0, 0.75)), 4), sc.release_factor.residual
+    (1.7142, 0)
+    """
+    d, p = _DELTA, _P
+    a, rp, rm, fp, fm = sp.symbols("a rho_p rho_m f_p f_m", real=True)
+    xp, xm = sp.Matrix([1, 0]), sp.Matrix([sp.cos(d), sp.sin(d)])
+    neg = (sp.simplify((a * rm * xm).dot(xp)), sp.simplify((a * (rp * xp + rm * xm)).dot(xp)))
+    pos = (sp.simplify((a * rp * xp).dot(xm)), sp.simplify((a * (rp * xp + rm * xm)).dot(xm)))
+    release, hold = sp.log(p / ((1 - p) * sp.cos(d))), sp.log(p * sp.cos(d) / (1 - p))
+    sub = {rp: p * sp.exp(-fp), rm: -(1 - p) * sp.exp(fm)}
+    rel_lhs = (neg[1] / a).subs(sub)
+    rel_rhs = p * sp.exp(-fp) * (1 - sp.exp(fp + fm - release))
+    hold_lhs = (pos[1] / a).subs(sub)
+    hold_rhs = p * sp.cos(d) * sp.exp(-fp) * (1 - sp.exp(fp + fm - hold))
+    rel = Identity(rel_lhs, rel_rhs, sp.simplify(sp.expand(rel_lhs - rel_rhs)))
+    hld = Identity(hold_lhs, hold_rhs, sp.simplify(sp.expand(hold_lhs - hold_rhs)))
+    f = lambda e: sp.lambdify((d, p), e, "numpy")  # noqa: E731
+    return SlidingConditions(neg, pos, release, hold, rel, hld, f(release), f(hold))
