@@ -329,6 +329,8 @@ def staircase(
         crit = kkt_directions(G, tol=tol)
         g_new = max((abs(c.value) for c in crit), default=0.0)
         families = _transfer(families, escaping, G, crit, 40.0 / max(g_new, 1e-3))
+    g_bar = max((abs(c.value) for c in crit), default=0.0)
+    steps.append(StaircaseStep(tau, level, G, g_bar, tuple(families), *_escape(families), net))
     return report(Staircase(tuple(steps), False, 1, f"stopped after max_steps = {max_steps} escapes"),
                   "rf.ncf.staircase")  # fmt: skip
 
