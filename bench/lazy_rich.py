@@ -115,7 +115,7 @@ def summary(rows: list[dict], grid: dict, wall: float, compare: list[dict], meta
     for c in compare:
         lines.append(
             f"| {c['d']} | {c['m']} | {c['scale']:g} | {c['gd_seconds']:.2f} | {c['exact_seconds']:.2f} | "
-            f"{c['exact_seconds'] / c['gd_seconds']:.0f}× | {c['gd_steps']} | {c['exact_evals']} | "
+            f"{c['exact_seconds'] / c['gd_seconds']:.1f}× | {c['gd_steps']} | {c['exact_evals']} | "
             f"{c['margin_gd']:.5f} | {c['margin_exact']:.5f} | {c['test_gd']:.3f} | {c['test_exact']:.3f} | {c['rel_diff']:.1e} |"
         )
     lines += ["", "## Means over seeds, d = 10", "",
