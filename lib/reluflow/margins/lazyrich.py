@@ -294,7 +294,7 @@ def lazy_rich_parity(d: int, m: int, scale: float, seed: int = 0, *, t_end: floa
     r"""One point of the lazy-to-rich sweep on 2-sparse parity (book chapter 6; ``bench/lazy_rich.py``
     runs :data:`LAZY_RICH_GRID` through ``rf.sweep.run``).
 
-    Trains on ``n_train`` (default :data:`TRAIN_PER_DIM` * d) random points of the hypercube
+    Trains on ``n_train`` (default 4d, ours) random points of the hypercube
     (:func:`parity_split` with seed ``1000 + seed``) and tests on the rest. Returns a dict of
     floats: ``kappa`` :math:`= \alpha\sqrt m`; ``r_par`` :math:`= 2\bar\gamma/\gamma_{\rm par}`,
     with :math:`\gamma_{\rm par}` the LP margin of the four parity neurons on the training set

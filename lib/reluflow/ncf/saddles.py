@@ -260,7 +260,7 @@ def staircase(
         Largest number of escapes.
     horizon : float, optional
         Length of each restricted flow; default ``80 / r`` for the square loss (r: the slowest
-        escaping rate) and :data:`CLASSIFICATION_HORIZON` for classification losses.
+        escaping rate) and ``CLASSIFICATION_HORIZON`` (2000, ours) for classification losses.
     tol : float
         Tolerance of :func:`kkt_directions`.
 
