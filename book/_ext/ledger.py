@@ -107,7 +107,7 @@ class LedgerDirective(SphinxDirective):
             chapter = docname.rsplit("/", 1)[-1].split("_", 1)[0]
             for e in entries:
                 counts[e["kind"]] += 1
-                rows.append([_ref(docname, "doc", self.env.docname, chapter),
+                rows.append([_ref("/" + docname, "doc", self.env.docname, chapter),
                              nodes.paragraph(text=e["statement"]), nodes.paragraph(text=KINDS[e["kind"]]),
                              _ref(e["where"], "ref", self.env.docname)])  # fmt: skip
         summary = _table(("status", "statements"), (40, 10),
