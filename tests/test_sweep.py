@@ -86,3 +86,24 @@ def test_to_columns():
     assert to_columns([]) == {}
     with pytest.raises(ValueError, match="keys"):
         to_columns([{"a": 1}, {"b": 2}])
+
+
+def _lazy_rich_point(m, scale, seed):
+    """A real chapter-6 point, short; the wall time is left out (it differs between runs)."""
+    row = rf.margins.lazy_rich_parity(4, m, scale, seed, t_end=50.0, n_train=10)
+    row.pop("seconds")
+    return {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}  # nan != nan
+
+
+def test_dask_backend_gives_the_same_rows():
+    """rf.sweep.run on a Dask cluster through joblib.parallel_config(backend="dask") (chapter 6,
+    bench/lazy_rich.py): the same rows, in the same order, as joblib's default backend."""
+    import joblib
+    from dask.distributed import Client, LocalCluster
+
+    grid = {"m": [4, 8], "scale": [1e-2, 2.0], "seed": [0]}
+    default = run(_lazy_rich_point, grid, n_jobs=2, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster), joblib.parallel_config(backend="dask"):  # fmt: skip
+        on_dask = run(_lazy_rich_point, grid, progress=False)
+    assert on_dask == default == _serial(_lazy_rich_point, grid)

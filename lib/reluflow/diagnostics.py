@@ -9,6 +9,7 @@ quantity depends on the data.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +29,9 @@ __all__ = [
     "rotation",
     "relative_movement",
     "plateaus",
+    "Condensation",
+    "condensation",
+    "linearization_error",
 ]
 
 
@@ -328,3 +332,139 @@ def plateaus(traj: Trajectory, levels, *, band: float = 0.05) -> np.ndarray:
             first, stop = runs[np.argmax(runs[:, 1] - runs[:, 0])]
             out[i] = traj.t[first], traj.t[stop - 1]
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class Condensation:
+    r"""Result of :func:`condensation`.
+
+    Attributes
+    ----------
+    n_clusters : int
+        Number of clusters that together carry the fraction ``mass`` of :math:`\|\theta\|^2`
+        (the largest first).
+    directions : ndarray, shape (k, d)
+        Unit direction of every cluster (its heaviest neuron's), heaviest cluster first.
+    signs : ndarray, shape (k,)
+        :math:`\mathrm{sign}(a_j)` of each cluster.
+    masses : ndarray, shape (k,)
+        Fraction of :math:`\|\theta\|^2` in each cluster (sums to 1).
+    """
+
+    n_clusters: int
+    directions: np.ndarray
+    signs: np.ndarray
+    masses: np.ndarray
+
+
+def condensation(net: Network, *, angle_tol: float = 0.05, mass: float = 0.9) -> Condensation:
+    r"""Clusters of neuron directions: how many distinct directions carry the network
+    (book chapter 6, "The lazy-to-rich phase diagram"; Wang and Ma's *condensation*).
+
+    Neurons are taken by decreasing mass :math:`\|(a_j, w_j)\|^2`; each joins the first
+    cluster of the same output sign whose direction is within ``angle_tol`` radians of its own
+    :math:`\hat w_j`, or starts a new one. ``n_clusters`` counts the heaviest clusters needed
+    to reach the fraction ``mass`` of :math:`\|\theta\|^2`: small after a small
+    initialisation (the network condenses on a few directions), of order m in the lazy regime.
+    The result does not depend on the order of the neurons (ties aside) or on the scale of
+    :math:`\theta`.
+
+    Parameters
+    ----------
+    net : Network
+    angle_tol : float
+        Cluster radius in radians, in (0, pi) (ours: 0.05).
+    mass : float
+        Fraction of :math:`\|\theta\|^2` in (0, 1] (ours: 0.9).
+
+    Returns
+    -------
+    Condensation
+
+    Raises
+    ------
+    ValueError
+        For the zero network, or ``angle_tol``, ``mass`` out of range.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> net = rf.Network([1.0, 1.0, -0.1], [[1.0, 0.0], [2.0, 0.01], [0.0, 0.1]])
+    >>> c = rf.diagnostics.condensation(net)
+    >>> c.n_clusters, c.signs, c.masses.round(3)
+    (1, array([ 1., -1.]), array([0.997, 0.003]))
+    """
+    net = _check_net(net)
+    if not (np.isfinite(angle_tol) and 0 < angle_tol < np.pi):
+        raise ValueError(f"`angle_tol` must lie in (0, pi); got {angle_tol!r}")
+    if not (np.isfinite(mass) and 0 < mass <= 1):
+        raise ValueError(f"`mass` must lie in (0, 1]; got {mass!r}")
+    weight = net.neuron_norms() ** 2
+    if weight.sum() == 0:
+        raise ValueError("the zero network has no directions to cluster")
+    norms = np.linalg.norm(net.W, axis=1)
+    cos_tol = np.cos(angle_tol)
+    dirs, signs, masses = [], [], []
+    for j in np.argsort(-weight, kind="stable"):
+        if weight[j] == 0:
+            break
+        u = net.W[j] / norms[j] if norms[j] > 0 else np.zeros(net.d)
+        s = 1.0 if net.a[j] >= 0 else -1.0
+        for k, (v, t) in enumerate(zip(dirs, signs, strict=True)):
+            if t == s and u @ v >= cos_tol:
+                masses[k] += weight[j]
+                break
+        else:
+            dirs.append(u)
+            signs.append(s)
+            masses.append(weight[j])
+    masses = np.array(masses) / weight.sum()
+    order = np.argsort(-masses, kind="stable")
+    masses = masses[order]
+    count = int(min(np.searchsorted(np.cumsum(masses), mass * (1 - 1e-12)) + 1, masses.size))
+    return Condensation(count, np.array(dirs)[order], np.array(signs)[order], masses)
+
+
+def linearization_error(net0: Network, net: Network, data: Dataset) -> float:
+    r"""How far a trained network is from its linearisation at the initialisation
+    (book chapter 6, "The lazy-to-rich phase diagram"; the laziness of Chizat et al.):
+
+    .. math:: e_{\rm lin} = \frac{\|f_\theta - f_{\theta_0} - \langle\nabla_\theta
+              f_{\theta_0}, \theta - \theta_0\rangle\|}{\|f_\theta - f_{\theta_0}\|}
+
+    on the points of ``data`` (Euclidean norms over the points). Near 0 in the lazy (kernel)
+    regime, where training moves the network along its tangent space at :math:`\theta_0`;
+    near 1 after a small initialisation, where the tangent features at :math:`\theta_0`
+    are almost zero.
+
+    Raises
+    ------
+    ValueError
+        If the networks differ in shape, or the outputs did not move on ``data``.
+
+    Examples
+    --------
+    >>> import reluflow as rf
+    >>> data = rf.Dataset([[1.0, 0.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> net0 = rf.Network([1.0], [[1.0, 0.5]])
+    >>> round(rf.diagnostics.linearization_error(net0, net0.scaled(1.1), data), 4)  # (1.21 - 1 - 0.2)/0.21
+    0.0476
+    """
+    net0, net = _check_net(net0), _check_net(net)
+    if net0.a.shape != net.a.shape or net0.W.shape != net.W.shape:
+        raise ValueError(f"`net0` and `net` must have the same shape; got m, d = {net0.m, net0.d} and {net.m, net.d}")
+    X = _check_data(data, net.d).X
+    f0, f = net0(X), net(X)
+    lin = _linear_change(net0, net, X)
+    move = np.linalg.norm(f - f0)
+    if move == 0:
+        raise ValueError("the outputs did not move on `data`: the linearisation error is undefined")
+    return float(np.linalg.norm(f - f0 - lin) / move)
+
+
+def _linear_change(net0: Network, net: Network, X: np.ndarray) -> np.ndarray:
+    r"""The linearised change of the outputs, :math:`\langle\nabla_\theta f_{\theta_0}(x_i),
+    \theta - \theta_0\rangle`, shape (n,) (core-private, unchecked)."""
+    P0 = net0.W @ X.T  # (m, n)
+    dW = (net.W - net0.W) @ X.T
+    return (net.a - net0.a) @ np.maximum(P0, 0.0) + np.sum((P0 > 0) * net0.a[:, None] * dW, axis=0)

@@ -27,6 +27,11 @@ __all__ = [
     "plot_neuron_norms",
     "scrub",
     "plot_timeline",
+    "plot_weightings",
+    "plot_staircase",
+    "plot_clock",
+    "plot_phase_diagram",
+    "plot_coverage",
 ]
 
 #: Okabe-Ito palette (colour-blind safe).
@@ -412,4 +417,172 @@ def plot_timeline(traj: Trajectory, levels, ax=None, *, band: float = 0.05, name
     ax.set_xlabel("gradient-flow time $t$ (log scale)")
     ax.set_ylabel(r"loss $L(\theta(t))$")
     ax.legend(frameon=False, fontsize="small", loc="center left")
+    return fig, ax
+
+
+def plot_weightings(panels, axes=None):
+    r"""One panel per weighting of the correlation :math:`G_\rho` on the circle (2-D data): its
+    curve, its critical directions and, if given, a network's neurons, as
+    :func:`plot_alignment_function` draws them. Book: chapter 6, "One function, four weightings".
+
+    Parameters
+    ----------
+    panels : sequence of (str, Correlation, sequence, Network or None)
+        ``(title, G, critical, net)`` per panel: ``critical`` from ``rf.ncf.kkt_directions(G)``.
+    axes : sequence of Axes, optional
+        One per panel; default one row.
+
+    Returns
+    -------
+    (fig, axes)
+    """
+    panels = list(panels)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), layout="constrained",
+                                 sharex=True, squeeze=False)  # fmt: skip
+        axes = axes[0]
+    fig = axes[0].figure
+    for ax, (title, G, critical, net) in zip(axes, panels, strict=True):
+        plot_alignment_function(G, critical, net, ax, num=721)
+        ax.set_title(title, fontsize="medium")
+        ax.set_ylabel("$G_\\rho(\\phi)$")
+        ax.set_xlabel("angle $\\phi$")
+        if ax is not axes[0] and ax.get_legend() is not None:
+            ax.get_legend().remove()
+    return fig, axes
+
+
+def plot_staircase(runs: dict, staircase, ax=None, *, t_max: float | None = None):
+    r"""Loss against :math:`t/\ln(1/\varepsilon)` for runs at several init scales, with the
+    predicted leading-order staircase (dashed): the curves approach it as the scale shrinks.
+    Book: chapter 6, "Saddle to saddle as an algorithm".
+
+    Parameters
+    ----------
+    runs : dict of float to Trajectory
+        Init scale :math:`\varepsilon` -> its run.
+    staircase : rf.ncf.Staircase
+        Its ``taus`` and ``levels`` are drawn.
+    ax : Axes, optional
+    t_max : float, optional
+        Right end of the staircase in units of :math:`\ln(1/\varepsilon)` (default 1.2 times the
+        last predicted drop).
+
+    Returns
+    -------
+    (fig, ax)
+    """
+    fig, ax = _axes(ax, figsize=(5.2, 3.4))
+    taus, levels = np.asarray(staircase.taus), np.asarray(staircase.levels)
+    for k, (scale, traj) in enumerate(sorted(runs.items(), reverse=True)):
+        keep = traj.t > 0
+        ax.plot(traj.t[keep] / np.log(1 / scale), traj.loss[keep], color=PALETTE[k % len(PALETTE)], lw=1.4,
+                label=f"ε = {scale:.0e}")  # fmt: skip
+    t_max = 1.2 * taus[-1] if t_max is None else t_max
+    edges = np.r_[0.0, taus, t_max]
+    ax.hlines(levels, edges[:-1], edges[1:], colors="black", linestyles="--", lw=1.5, label="predicted staircase")
+    ax.vlines(taus, levels[1:], levels[:-1], colors="black", linestyles="--", lw=1.5)
+    positive = levels[levels > 0]
+    bottom = max(min(positive.min(), 1e-3), 1e-4) / 3 if positive.size else 1e-4
+    ax.set(yscale="log", xlim=(0, t_max), ylim=(bottom, 1.6 * levels[0]),
+           xlabel="gradient-flow time $t / \\ln(1/\\varepsilon)$", ylabel="loss $L(t)$")  # fmt: skip
+    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    return fig, ax
+
+
+def plot_clock(series: dict, ax=None):
+    r"""The one-clock collapse: for each instance, points :math:`(\ln(1/\varepsilon)/g^\star,\
+    T_M - c_M)` against the identity line. Book: chapter 6, "One clock".
+
+    Parameters
+    ----------
+    series : dict of str to (array_like, array_like)
+        Label -> (x, y).
+
+    Returns
+    -------
+    (fig, ax)
+    """
+    fig, ax = _axes(ax, figsize=(5.0, 4.0))
+    markers = "osD^vP*X"
+    hi = 0.0
+    for k, (label, (x, y)) in enumerate(series.items()):
+        ax.plot(x, y, markers[k % len(markers)], color=PALETTE[k % len(PALETTE)], ms=7, mfc="none", mew=1.5,
+                label=label)  # fmt: skip
+        hi = max(hi, float(np.max(x)), float(np.max(y)))
+    ax.plot([0, 1.05 * hi], [0, 1.05 * hi], color="0.4", lw=1, ls="--", label="identity")
+    ax.set(xlim=(0, 1.05 * hi), ylim=(0, 1.05 * hi), aspect="equal",
+           xlabel="$\\ln(1/\\varepsilon)/g^\\star$ (gradient-flow time)",
+           ylabel="$T_M - c_M$ (gradient-flow time)")  # fmt: skip
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    return fig, ax
+
+
+def plot_phase_diagram(columns: dict, key: str, ax=None, *, d: int | None = None, label: str | None = None,
+                       cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None):  # fmt: skip
+    r"""A lazy-to-rich phase diagram: the mean over seeds of ``columns[key]`` on the grid of
+    init scales :math:`\alpha` (x, log) and widths m (y, log), at one dimension ``d``, with the
+    curves :math:`\kappa = \alpha\sqrt m = 1` and 10. Book: chapter 6, "The lazy-to-rich phase
+    diagram".
+
+    Parameters
+    ----------
+    columns : dict of ndarray
+        ``rf.sweep.to_columns`` of the sweep's rows (keys ``d``, ``m``, ``scale`` and ``key``).
+    key : str
+    d : int, optional
+        Dimension to show (default: the first in the columns).
+    label : str, optional
+        Colour-bar label (default ``key``).
+
+    Returns
+    -------
+    (fig, ax)
+    """
+    fig, ax = _axes(ax, figsize=(4.4, 3.4))
+    d = int(np.unique(columns["d"])[0]) if d is None else d
+    sel = columns["d"] == d
+    scales, widths = np.unique(columns["scale"][sel]), np.unique(columns["m"][sel])
+    Z = np.full((widths.size, scales.size), np.nan)
+    for i, m in enumerate(widths):
+        for j, a in enumerate(scales):
+            pick = sel & (columns["m"] == m) & (columns["scale"] == a)
+            if pick.any():
+                Z[i, j] = np.mean(columns[key][pick])
+    mesh = ax.pcolormesh(np.arange(scales.size + 1) - 0.5, np.arange(widths.size + 1) - 0.5, Z, cmap=cmap,
+                         vmin=vmin, vmax=vmax, shading="flat")  # fmt: skip
+    fig.colorbar(mesh, ax=ax, label=label or key)
+    for kappa, style in ((1.0, ":"), (10.0, "--")):  # alpha = kappa / sqrt(m), in index coordinates
+        x = np.interp(np.log(kappa / np.sqrt(widths)), np.log(scales), np.arange(scales.size), left=np.nan, right=np.nan)
+        ax.plot(x, np.arange(widths.size), color="white", ls=style, lw=1.6, label=f"$\\kappa = {kappa:g}$")
+    ax.set_xticks(np.arange(scales.size), [f"{a:g}" for a in scales], rotation=45)
+    ax.set_yticks(np.arange(widths.size), [str(int(m)) for m in widths])
+    ax.set(xlabel="init scale $\\alpha$", ylabel="width $m$", title=f"d = {d}")
+    ax.legend(frameon=False, fontsize="x-small", loc="upper right", labelcolor="white")
+    return fig, ax
+
+
+def plot_coverage(traj: Trajectory, intervals, ax=None):
+    r"""Loss against gradient-flow time with labelled intervals shaded: which result covers which
+    part of a run from small initialisation. Book: chapter 6, "A timeline".
+
+    Parameters
+    ----------
+    traj : Trajectory
+    intervals : sequence of (float, float, str)
+        ``(t_start, t_end, text)`` per interval, in gradient-flow time; the text is written
+        inside its band, alternately high and low.
+
+    Returns
+    -------
+    (fig, ax)
+    """
+    fig, ax = _axes(ax, figsize=(9.0, 3.6))
+    ax.plot(traj.t, traj.loss, color="black", lw=2, zorder=3)
+    ax.set(xlabel="gradient-flow time $t$", ylabel="loss $L(t)$", xlim=(0, traj.t[-1]), ylim=(0, 1.25 * traj.loss[0]))
+    colours = ["#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#F0E442", "#0072B2"]
+    top = 1.25 * traj.loss[0]
+    for k, (t0, t1, text) in enumerate(intervals):
+        ax.axvspan(t0, t1, color=colours[k % len(colours)], alpha=0.25, lw=0)
+        ax.text((t0 + t1) / 2, top * (0.97 if k % 2 == 0 else 0.55), text, ha="center", va="top", fontsize="x-small")
     return fig, ax

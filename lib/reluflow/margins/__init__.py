@@ -70,3 +70,32 @@ __all__ = [
 GAP_TOL = _certified.GAP_TOL
 
 __getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))
+
+# Chapter 6 ("The lazy-to-rich phase diagram"): one parameterisation from rich to lazy (module lazyrich).
+from . import lazyrich as _lazyrich  # noqa: E402
+from .lazyrich import (  # noqa: E402
+    LazyRichRun,
+    kernel_margin,
+    lazy_rich_parity,
+    lazy_rich_run,
+    parity_split,
+    symmetric_init,
+    tangent_kernel,
+)
+
+__all__ += [
+    "symmetric_init",
+    "tangent_kernel",
+    "kernel_margin",
+    "parity_split",
+    "lazy_rich_run",
+    "LazyRichRun",
+    "lazy_rich_parity",
+    "LAZY_RICH_GRID",
+    "LAZY_RICH_REDUCED",
+]
+
+#: The full grid of the lazy-to-rich sweep (``bench/lazy_rich.py``; ours): d, m, init scale, seed.
+LAZY_RICH_GRID = _lazyrich.LAZY_RICH_GRID
+#: The reduced grid chapter 6 runs when the results of the full sweep are absent (ours).
+LAZY_RICH_REDUCED = _lazyrich.LAZY_RICH_REDUCED

@@ -52,3 +52,27 @@ TOL = _kkt.TOL
 MAX_CANDIDATES = _kkt.MAX_CANDIDATES
 
 __getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))
+
+# Chapter 6 ("Saddle to saddle as an algorithm"): the leading-order staircase (module saddles).
+from .saddles import Family, Staircase, StaircaseStep, drop_times, staircase  # noqa: E402
+
+__all__ += ["staircase", "Staircase", "StaircaseStep", "Family", "drop_times"]
+
+# Chapter 6 ("One clock"): the first escape timed by the NCF flow (module clock).
+from .clock import EscapeClock, clock_tolerance, escape_clock, mass_time  # noqa: E402
+
+__all__ += ["escape_clock", "EscapeClock", "mass_time", "clock_tolerance"]
+
+# Chapter 6 ("One function, four weightings"): the growth identity and the time integral of the
+# residuals (module weightings; SymPy loads on first call).
+from .weightings import (  # noqa: E402
+    ParityCorrelation,
+    growth_identity,
+    linearity,
+    orthogonal_parallelism,
+    parity_correlation,
+    residual_integral,
+)
+
+__all__ += ["growth_identity", "linearity", "orthogonal_parallelism", "parity_correlation",
+            "ParityCorrelation", "residual_integral"]  # fmt: skip

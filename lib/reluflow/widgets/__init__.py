@@ -56,3 +56,23 @@ ORTHO_DEFAULTS = _ortho.ORTHO_DEFAULTS
 PHASES_DEFAULTS = _phases.PHASES_DEFAULTS
 #: Defaults of :func:`margins_explorer`: 2-sparse parity, our choices (chapter 5, "Explore").
 MARGINS_DEFAULTS = _margins.MARGINS_DEFAULTS
+
+# Chapter 6: the one correlation G_rho(t) along a run (module _synthesis).
+from . import _synthesis  # noqa: E402
+from ._synthesis import (  # noqa: E402
+    synthesis_explorer,
+    synthesis_explorer_compute,
+    synthesis_explorer_figure,
+    synthesis_scrubber,
+)
+
+__all__ += [
+    "SYNTHESIS_DEFAULTS",
+    "synthesis_explorer",
+    "synthesis_explorer_compute",
+    "synthesis_explorer_figure",
+    "synthesis_scrubber",
+]
+
+#: Defaults of :func:`synthesis_explorer`: the two-point instance of chapter 4 (ours).
+SYNTHESIS_DEFAULTS = _synthesis.SYNTHESIS_DEFAULTS
