@@ -18,11 +18,15 @@ attains ``lower`` on the data and dual weights :math:`q` on the simplex whose du
 - :mod:`.lowrotation`: the norm-only and NTK-scaled flows and their diagnostics, and the
   growing gradient-descent step :class:`LogTimeStep` for long runs;
 - :mod:`.testerror`: :func:`parity_test_error`, held-out error against the sample size;
+- :mod:`.lazyrich` (chapter 6, "The lazy-to-rich phase diagram"): one parameterisation from
+  rich to lazy (:func:`symmetric_init`, :func:`lazy_rich_run`, :func:`lazy_rich_parity`), the
+  tangent kernel of a network and its margin (:func:`tangent_kernel`, :func:`kernel_margin`);
 - :mod:`.symbolic`: the SymPy derivation of the arc-cosine kernels (loaded on first use).
 """
 
 from .. import _lazy
 from . import certified as _certified
+from . import lazyrich as _lazyrich
 from .certified import (
     MarginResult,
     global_margin_lower_bound,
@@ -32,6 +36,15 @@ from .certified import (
     parity_ntk_margin,
 )
 from .kernels import arccos_kernel, ntk
+from .lazyrich import (
+    LazyRichRun,
+    kernel_margin,
+    lazy_rich_parity,
+    lazy_rich_run,
+    parity_split,
+    symmetric_init,
+    tangent_kernel,
+)
 from .lowrotation import (
     LogTimeStep,
     NormOnlyDualFlow,
@@ -62,28 +75,6 @@ __all__ = [
     "LogTimeStep",
     "parity_test_error",
     "ParityTestError",
-    "symbolic",
-]
-
-#: A margin is certified (``status`` 0, ``success``) when its gap is at most this; the keyword
-#: ``gap_tol`` overrides it.
-GAP_TOL = _certified.GAP_TOL
-
-__getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))
-
-# Chapter 6 ("The lazy-to-rich phase diagram"): one parameterisation from rich to lazy (module lazyrich).
-from . import lazyrich as _lazyrich  # noqa: E402
-from .lazyrich import (  # noqa: E402
-    LazyRichRun,
-    kernel_margin,
-    lazy_rich_parity,
-    lazy_rich_run,
-    parity_split,
-    symmetric_init,
-    tangent_kernel,
-)
-
-__all__ += [
     "symmetric_init",
     "tangent_kernel",
     "kernel_margin",
@@ -93,9 +84,15 @@ __all__ += [
     "lazy_rich_parity",
     "LAZY_RICH_GRID",
     "LAZY_RICH_REDUCED",
+    "symbolic",
 ]
 
+#: A margin is certified (``status`` 0, ``success``) when its gap is at most this; the keyword
+#: ``gap_tol`` overrides it.
+GAP_TOL = _certified.GAP_TOL
 #: The full grid of the lazy-to-rich sweep (``bench/lazy_rich.py``; ours): d, m, init scale, seed.
 LAZY_RICH_GRID = _lazyrich.LAZY_RICH_GRID
 #: The reduced grid chapter 6 runs when the results of the full sweep are absent (ours).
 LAZY_RICH_REDUCED = _lazyrich.LAZY_RICH_REDUCED
+
+__getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))

@@ -15,16 +15,33 @@ of the NCF on the sphere.
 - :mod:`.mass`: :func:`mass_shares`, how :math:`\|\theta\|^2` is shared among directions;
 - :mod:`.tracking`: :func:`track_direction`, how closely small neurons follow the moving
   critical direction of the residual correlation near a saddle;
+- :mod:`.clock` (chapter 6, "One clock"): :func:`escape_clock`, the first escape timed by the
+  NCF flow, with :func:`mass_time` and :func:`clock_tolerance`;
+- :mod:`.saddles` (chapter 6, "Saddle to saddle as an algorithm"): :func:`staircase`, the
+  leading-order loss staircase of a small initialisation, and :func:`drop_times`;
+- :mod:`.weightings` (chapter 6, "One function, four weightings"): :func:`growth_identity`,
+  :func:`residual_integral`, :func:`parity_correlation` and the other checks that the four
+  weightings are one object;
 - :mod:`.symbolic`: the SymPy derivations of the chapter (loaded on first use).
 """
 
 from .. import _lazy
 from . import kkt as _kkt
+from .clock import EscapeClock, clock_tolerance, escape_clock, mass_time
 from .escape import escape_time, residual_correlation
 from .function import direction_value, value
 from .kkt import CriticalDirection, NCFMax, kkt_directions, max_ncf
 from .mass import mass_shares
+from .saddles import Family, Staircase, StaircaseStep, drop_times, staircase
 from .tracking import Tracking, track_direction
+from .weightings import (
+    ParityCorrelation,
+    growth_identity,
+    linearity,
+    orthogonal_parallelism,
+    parity_correlation,
+    residual_integral,
+)
 
 __all__ = [
     "kkt_directions",
@@ -38,6 +55,21 @@ __all__ = [
     "mass_shares",
     "track_direction",
     "Tracking",
+    "escape_clock",
+    "EscapeClock",
+    "mass_time",
+    "clock_tolerance",
+    "staircase",
+    "Staircase",
+    "StaircaseStep",
+    "Family",
+    "drop_times",
+    "growth_identity",
+    "linearity",
+    "orthogonal_parallelism",
+    "parity_correlation",
+    "ParityCorrelation",
+    "residual_integral",
     "TOL",
     "MAX_CANDIDATES",
     "symbolic",
@@ -52,27 +84,3 @@ TOL = _kkt.TOL
 MAX_CANDIDATES = _kkt.MAX_CANDIDATES
 
 __getattr__, __dir__ = _lazy.attach(__name__, ("symbolic",))
-
-# Chapter 6 ("Saddle to saddle as an algorithm"): the leading-order staircase (module saddles).
-from .saddles import Family, Staircase, StaircaseStep, drop_times, staircase  # noqa: E402
-
-__all__ += ["staircase", "Staircase", "StaircaseStep", "Family", "drop_times"]
-
-# Chapter 6 ("One clock"): the first escape timed by the NCF flow (module clock).
-from .clock import EscapeClock, clock_tolerance, escape_clock, mass_time  # noqa: E402
-
-__all__ += ["escape_clock", "EscapeClock", "mass_time", "clock_tolerance"]
-
-# Chapter 6 ("One function, four weightings"): the growth identity and the time integral of the
-# residuals (module weightings; SymPy loads on first call).
-from .weightings import (  # noqa: E402
-    ParityCorrelation,
-    growth_identity,
-    linearity,
-    orthogonal_parallelism,
-    parity_correlation,
-    residual_integral,
-)
-
-__all__ += ["growth_identity", "linearity", "orthogonal_parallelism", "parity_correlation",
-            "ParityCorrelation", "residual_integral"]  # fmt: skip
