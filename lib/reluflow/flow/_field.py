@@ -20,8 +20,6 @@ free, and scaling the d x n inputs is cheaper than scaling the m x n pattern.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 #: Half-width of the band around a face, relative to ||w_j|| ||x_i||, inside which a
@@ -29,8 +27,9 @@ import numpy as np
 BAND = 1e-10
 #: Relative tolerance of the sign tests in the face complementarity problem.
 FACE_TOL = 1e-9
-#: Largest number of simultaneous faces of one neuron solved by enumeration (3**K cases).
-MAX_FACES = 6
+#: Relative tolerance of the test for parallel points, |<x_k, x_l>|^2 >= (1 - tol) |x_k|^2 |x_l|^2
+#: (as in :func:`reluflow.flow._faces.solve_faces`).
+PARALLEL_TOL = 1e-12
 #: Largest input dimension for which the sliding projections are stored as d x d matrices.
 SMALL_D = 16
 #: Largest (sliding neurons x d) for which they are one dense matrix (see ``_dense_maps``).
@@ -120,13 +119,14 @@ class PatternField:
             else:
                 x1 = X[self.k1]
                 Pi1 = np.eye(d) - x1[:, :, None] * B1[:, None, :]
+        self._group = None  # parallel faces: (representative's face index, c_f) per face
         if one.all():
             self.js, self.owners, self.faces = self.j1, self.j1, self.k1
             self.B = self.Bd = self.Bp = B1
             if small:
                 self.Pi = self.Pi_proj = Pi1
         else:
-            jm, rm, cm, Bm, Bdm, Bpm, slot_m, Pim, Ppm = self._multi_part(rows[~one], cols[~one], count)
+            jm, rm, cm, Bm, Bdm, Bpm, slot_m, Pim, Ppm, groups = self._multi_part(rows[~one], cols[~one], count)
             self.js = np.concatenate([self.j1, jm])
             self.owners = np.concatenate([self.j1, rm])
             self.faces = np.concatenate([self.k1, cm])
@@ -134,6 +134,11 @@ class PatternField:
             self.Bd = np.concatenate([B1, Bdm])
             self.Bp = np.concatenate([B1, Bpm])
             slot = np.concatenate([slot, self.j1.size + slot_m])
+            if groups is not None:
+                n1 = self.j1.size
+                gi = np.concatenate([np.arange(n1), n1 + groups[0]])
+                gc = np.concatenate([np.ones(n1), groups[1]])
+                self._group = (gi, gc, np.abs(gc), np.minimum(gc, 0.0), gc < 0)
             if small:
                 self.Pi = np.concatenate([Pi1, Pim])
                 self.Pi_proj = np.concatenate([Pi1, Ppm])
@@ -154,6 +159,8 @@ class PatternField:
             jm = np.flatnonzero(count > 1)
             entries = [self._multi_entry(K) for K in np.split(cm, np.cumsum(count[jm])[:-1])]
             small = self.d <= SMALL_D
+            start = np.concatenate([[0], np.cumsum(count[jm])[:-1]])
+            grouped = any(np.any(e[5] != np.arange(e[5].size)) for e in entries)
             part = (
                 jm,
                 rm,
@@ -164,6 +171,9 @@ class PatternField:
                 np.repeat(np.arange(jm.size), count[jm]),
                 np.stack([e[3] for e in entries]) if small else None,
                 np.stack([e[4] for e in entries]) if small else None,
+                # (parallel groups: representative's position among the multi faces, c_k)
+                (np.concatenate([o + e[5] for o, e in zip(start.tolist(), entries, strict=True)]),
+                 np.concatenate([e[6] for e in entries])) if grouped else None,
             )
             if len(self._mcache) >= MAX_MULTI_CACHE:
                 self._mcache.clear()
@@ -201,23 +211,38 @@ class PatternField:
         return w - (XK @ w) @ Bp
 
     def _multi_entry(self, K: np.ndarray):
-        """(B, Bd, Bp) rows of a neuron sliding on the faces of the points K and, for small
-        d, its projectors (Pi for D, Pi_proj for the state); cached."""
+        """(B, Bd, Bp) rows of a neuron sliding on the faces of the points K, for small d
+        its projectors (Pi for D, Pi_proj for the state), and its parallel groups (the
+        position in K of each face's representative, and c_k with x_k = c_k x_rep); cached.
+
+        Parallel points (repeated or antipodal, x_k = c_k x_r) share one face and one
+        multiplier, as in :func:`reluflow.flow._faces.solve_faces`: the rows of the
+        group's first point r (the representative) are used for all its faces in B, and
+        only the representatives enter the projections (Bd, Bp rows of the others are zero)."""
         key = K.tobytes()
         entry = self._cache.get(key)
         if entry is None:
             XK = self.X[K]
+            G = self.gram[np.ix_(K, K)]
+            diag = np.diag(G)
+            par = G * G >= (1.0 - PARALLEL_TOL) * np.outer(diag, diag)
+            rep = np.argmax(par, axis=1)  # the first point parallel to each (itself if none before)
+            coef = G[np.arange(K.size), rep] / diag[rep]
+            reps = np.flatnonzero(rep == np.arange(K.size))
+            Bp = np.zeros(XK.shape)
             try:
-                B = np.linalg.solve(self.gram[np.ix_(K, K)], XK)
-                Bd = Bp = B
-                Ba = B
+                BR = np.linalg.solve(G[np.ix_(reps, reps)], XK[reps])
+                Bp[reps] = BR
+                Ba = BR[np.searchsorted(reps, rep)]
+                Bd = Bp
             except np.linalg.LinAlgError:  # dependent faces: no multipliers, D left alone
                 Ba, Bd, Bp = np.full(XK.shape, np.inf), np.zeros(XK.shape), np.linalg.pinv(XK).T
+                rep, coef = np.arange(K.size), np.ones(K.size)
             Pi = Pp = None
             if self.d <= SMALL_D:
                 eye = np.eye(self.d)
                 Pi, Pp = eye - XK.T @ Bd, eye - Bp.T @ XK
-            entry = self._cache[key] = (Ba, Bd, Bp, Pi, Pp)
+            entry = self._cache[key] = (Ba, Bd, Bp, Pi, Pp, rep, coef)
         return entry
 
     def residuals(self, a: np.ndarray, W: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
@@ -252,7 +277,7 @@ class PatternField:
             flat = self._flat  # (flat gather / scatter in D^T: cheaper than D[js] on rows)
             if need_alpha:
                 v = np.dot(self._T, DT.take(flat))
-                alpha = v[flat.size :] / -rho[self.faces]
+                alpha = self._multipliers(-v[flat.size :], rho)
                 DT.put(flat, v[: flat.size])
             else:
                 alpha = None
@@ -270,8 +295,25 @@ class PatternField:
         if not self.nfaces:
             return np.zeros(0)
         # (a zero residual gives an infinite multiplier, flagged as an event by the solver)
-        alpha = np.einsum("fd,fd->f", self.B, D[self.owners]) / -rho[self.faces]
+        alpha = self._multipliers(-np.einsum("fd,fd->f", self.B, D[self.owners]), rho)
         self._project_D(D)
+        return alpha
+
+    def _multipliers(self, num: np.ndarray, rho: np.ndarray) -> np.ndarray:
+        """Face multipliers from num_f = -<B_f, D_owner> (face order). A face alone:
+        alpha_f = num_f / rho_f. A group of parallel faces (x_f = c_f x_r) has one
+        multiplier alpha for the combination sum_f alpha_f rho_f x_f with alpha_f = alpha
+        (c_f > 0) or 1 - alpha (c_f < 0): rho_r' alpha = num_r - sum_{c_f < 0} rho_f c_f
+        with rho_r' = sum_f rho_f |c_f|."""
+        r = rho[self.faces]
+        if self._group is None:
+            return num / r
+        gi, gc, gabs, gneg, neg = self._group
+        nf = self.nfaces
+        rho_g = np.bincount(gi, r * gabs, minlength=nf)[gi]
+        shift = np.bincount(gi, r * gneg, minlength=nf)[gi]
+        alpha = (num[gi] - shift) / rho_g
+        alpha[neg] = 1.0 - alpha[neg]
         return alpha
 
     def _project_D(self, D: np.ndarray) -> None:
@@ -283,97 +325,3 @@ class PatternField:
             beta = np.einsum("fd,fd->f", self.Bd, D[self.owners])
             np.subtract.at(D, self.owners, beta[:, None] * self.Xf)
 
-
-def _face_cases(K: int):
-    """Assignments of (0 = off, 1 = on, 2 = slide) to K faces, fewest slides first, off before on."""
-    cases = list(itertools.product((0, 1, 2), repeat=K))
-    return sorted(cases, key=lambda c: (sum(v == 2 for v in c), c))
-
-
-_CASES = {K: _face_cases(K) for K in range(1, MAX_FACES + 1)}
-# per case: (case, alpha with the fixed faces set, free faces, fixed faces), precomputed
-_PLANS = {
-    K: [
-        (
-            c,
-            [1.0 if v == 1 else 0.0 for v in c],
-            [k for k in range(K) if c[k] == 2],
-            [k for k in range(K) if c[k] != 2],
-        )
-        for c in cases
-    ]
-    for K, cases in _CASES.items()
-}
-
-
-def _solve_small(A: list, b: list):
-    """Solve A x = b (lists of floats) by Gaussian elimination with partial pivoting, as
-    LAPACK does; None for an exactly singular matrix."""
-    n = len(b)
-    A = [row[:] + [bi] for row, bi in zip(A, b, strict=True)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda r: abs(A[r][c]))
-        if A[p][c] == 0.0:
-            return None
-        A[c], A[p] = A[p], A[c]
-        piv = A[c][c]
-        for r in range(c + 1, n):
-            f = A[r][c] / piv
-            if f != 0.0:
-                row, top = A[r], A[c]
-                for k in range(c, n + 1):
-                    row[k] -= f * top[k]
-    x = [0.0] * n
-    for r in range(n - 1, -1, -1):
-        acc = A[r][n] - sum(A[r][k] * x[k] for k in range(r + 1, n))
-        x[r] = acc / A[r][r]
-    return x
-
-
-def solve_faces(q: np.ndarray, M: np.ndarray, s: float, scale: np.ndarray, forbid=None):
-    """Box complementarity problem of one neuron on K faces.
-
-    Find alpha in [0, 1]^K with u = s (q + M alpha) such that alpha_k = 0 => u_k <= 0,
-    alpha_k = 1 => u_k >= 0 and 0 < alpha_k < 1 => u_k = 0 (u_k is the rate of change of
-    <w_j, x_k>). Returns (alpha, codes) with codes 0 off / 1 on / 2 slide, or None.
-    The cases are tried in a fixed order (fewest slides first, off before on); the
-    arithmetic is on Python floats (K is tiny). ``forbid`` (one code per face, -1 for
-    none) excludes the cases that give face k the code ``forbid[k]``; if that leaves no
-    solution, the unrestricted one is returned.
-    """
-    K = q.size
-    if K > MAX_FACES:
-        return None
-    if forbid is not None:
-        ban = [int(v) for v in forbid]
-        plans = [pl for pl in _PLANS[K] if all(pl[0][k] != ban[k] for k in range(K))]
-        sol = _solve_cases(q, M, s, scale, K, plans)
-        return sol if sol is not None else _solve_cases(q, M, s, scale, K, _PLANS[K])
-    return _solve_cases(q, M, s, scale, K, _PLANS[K])
-
-
-def _solve_cases(q, M, s, scale, K, plans):
-    """:func:`solve_faces` over the given case plans."""
-    qs, Ms = np.asarray(q, float).tolist(), np.asarray(M, float).tolist()
-    tol = (FACE_TOL * np.asarray(scale, float)).tolist()
-    rng = range(K)
-    for case, alpha0, free, fixed in plans:
-        alpha = alpha0[:]
-        if free:
-            rhs = [-(qs[i] + sum(Ms[i][k] * alpha[k] for k in fixed)) for i in free]
-            sol = _solve_small([[Ms[i][k] for k in free] for i in free], rhs)
-            if sol is None or not all(0.0 < v < 1.0 for v in sol):
-                continue
-            for k, v in zip(free, sol, strict=True):
-                alpha[k] = v
-        ok = True
-        for i in rng:
-            if case[i] == 2:
-                continue
-            u = s * (qs[i] + sum(Ms[i][k] * alpha[k] for k in rng))
-            if (case[i] == 0 and u > tol[i]) or (case[i] == 1 and u < -tol[i]):
-                ok = False
-                break
-        if ok:
-            return np.array(alpha), np.array(case)
-    return None
