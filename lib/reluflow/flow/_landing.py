@@ -121,6 +121,20 @@ class FaceEvents:
         _, codes = solve_faces(np.array([q]), np.array([[1.0]]), np.array([M]), s, np.array([tol]), np.array([old]))
         return int(codes[0])
 
+    def _solve(self, q, G, rho, s, tol, old, ev):
+        """The codes of one neuron's face problem (:func:`solve_faces`; ``old``: the faces'
+        codes before the landing, ``ev``: which faces are event pairs, or None). An event
+        pair that keeps its state has just crossed in that state: the tolerance hid the
+        sign of its rate, and the neuron's faces are decided again by the signs of their
+        rates alone (as the exponential method decides a second crossing); at a landing
+        without progress in time, also with the tie-break of _TIE_BREAK."""
+        if self._stall and ev is not None:
+            return solve_faces(q, G, rho, s, np.zeros_like(tol), np.where(ev, old, -1))[1]
+        codes = solve_faces(q, G, rho, s, tol)[1]
+        if ev is not None and _ANY(ev & (codes == old)):
+            codes = solve_faces(q, G, rho, s, np.zeros_like(tol))[1]
+        return codes
+
     def _handle_faces(self, y, j, K, rho, event=None) -> None:
         """:meth:`_handle` for one neuron j with several candidate faces ``K`` (point
         indices), in place: the same arithmetic, with the pattern, the sliding set and the
@@ -136,8 +150,8 @@ class FaceEvents:
         q = gK @ (on * rho)
         tol = FACE_TOL * (np.abs(gK) @ np.abs(rho) + 1e-300)
         old = np.where(slide_j[K], 2, S[j, K].astype(int))
-        forbid = np.where(K == event, old, -1) if self._stall and event is not None else None
-        _, codes = solve_faces(q, gK[:, K], rho[K], 1.0 if y[j] >= 0 else -1.0, tol, forbid)
+        ev = None if event is None else K == event
+        codes = self._solve(q, gK[:, K], rho[K], 1.0 if y[j] >= 0 else -1.0, tol, old, ev)
         ch = (old != codes).nonzero()[0]
         if not ch.size:
             return
@@ -159,8 +173,6 @@ class FaceEvents:
         """Snap the neurons ``r`` onto their faces (their candidate pairs ``pairs``, shape
         (r.size, n), and sliding faces) and solve their face problems. ``events`` (same
         shape) marks the landing's event pairs, for the tie-break of a stalled landing."""
-        if not (self._stall and events is not None):
-            events = None
         F = self.field
         S, slide = F.S.copy(), F.slide.copy()
         W = self._W(y).copy()
@@ -174,7 +186,7 @@ class FaceEvents:
         one = count == 1
         if _ANY(one):
             k1 = np.argmax(cand[one], axis=1)
-            ev = None if events is None else events[one][np.arange(k1.size), k1]
+            ev = None if events is None or not self._stall else events[one][np.arange(k1.size), k1]
             self._handle_single(r[one], k1, W, a, rho, S, slide, ev)
         for e in (count > 1).nonzero()[0]:
             j, K = r[e], cand[e].nonzero()[0]
@@ -185,8 +197,8 @@ class FaceEvents:
             q = gK @ (on * rho)
             tol = FACE_TOL * (np.abs(gK) @ np.abs(rho) + 1e-300)
             old = np.where(slide[j, K], 2, S[j, K].astype(int))
-            forbid = None if events is None else np.where(events[e][K], old, -1)
-            _, codes = solve_faces(q, gK[:, K], rho[K], 1.0 if a[j] >= 0 else -1.0, tol, forbid)
+            ev = None if events is None else events[e][K]
+            codes = self._solve(q, gK[:, K], rho[K], 1.0 if a[j] >= 0 else -1.0, tol, old, ev)
             self._record(np.full(K.size, j), K, old, codes)
             S[j, K] = codes == 1
             slide[j, K] = codes == 2
