@@ -422,7 +422,7 @@ class AdaptiveSolver(FaceEvents):
             _, alpha = F(y, m)
             P, rho = F.P, F.rho
             if not (_MIN(alpha) >= ALPHA_GROUP and _MAX(alpha) <= 1 - ALPHA_GROUP):  # (or NaN)
-                extra = self._near_boundary(alpha)
+                extra = self._near_boundary(alpha, self.alpha0)
         else:
             P, rho = np.dot(self._W(y), F.XT), None
         progress = t_star > self.t + 1e-12 * max(1.0, abs(self.t))

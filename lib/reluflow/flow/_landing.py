@@ -162,9 +162,17 @@ class FaceEvents:
             slide_j[K] = codes == 2
             F.refresh_faces()
 
-    def _near_boundary(self, alpha):
-        """Neurons whose sliding multiplier is at (or past) 0 or 1."""
+    def _near_boundary(self, alpha, alpha0=None):
+        """Neurons whose sliding multiplier is at (or past) 0 or 1, or None. With ``alpha0``
+        (the multipliers at the start of the step, same faces), a multiplier that was
+        already at its bound then counts only if it is now past it: its face problem was
+        solved with it there (e.g. a multiplier held at 0 by symmetry), and re-solving it at
+        every landing would only cost time."""
         near = ~((alpha >= ALPHA_GROUP) & (alpha <= 1 - ALPHA_GROUP))
+        if alpha0 is not None and alpha0.shape == alpha.shape:
+            near &= ((alpha0 >= ALPHA_GROUP) & (alpha0 <= 1 - ALPHA_GROUP)) | ~((alpha >= 0) & (alpha <= 1))
+            if not _ANY(near):
+                return None
         out = np.zeros(self.m, bool)
         out[self.field.owners[near]] = True
         return out
