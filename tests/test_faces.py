@@ -140,6 +140,42 @@ def test_degenerate_data_converges_like_gradient_descent(name):
         for h in (1e-2, 1e-3)
     ]
     assert gaps[1] < gaps[0] / 5 and gaps[1] < 2e-3  # first order: ~10x per 10x smaller step
+    # the adaptive method slides on the same faces (parallel points: one face, one multiplier)
+    tr = rf.gradient_flow(net0, data, loss, t_end, method="adaptive", rtol=1e-8)
+    assert tr.success, tr.message
+    assert rel_err(tr.final.flat(), ref.final.flat()) < 1e-5
+
+
+def test_adaptive_field_slides_on_antipodal_points_with_one_multiplier():
+    from reluflow.flow._field import PatternField
+
+    # x_0 and x_2 = -2 x_0 share one face; the neuron slides on it, with x_1 active
+    X = np.array([[1.0, 0.0], [0.3, 1.0], [-2.0, 0.0]])
+    data = rf.Dataset(X, [1.0, 1.0, -1.0])
+    F = PatternField(X, data, rf.losses.get("logistic"))
+    S = np.array([[False, True, False]])
+    slide = np.array([[True, False, True]])
+    F.set_pattern(S, slide)
+    y = np.array([0.5, 0.0, 0.7])  # a = 0.5, w = (0, 0.7) on the face
+    ydot, alpha = F(y, 1)
+    rho = F.rho
+    assert np.all(np.isfinite(alpha)) and alpha[0] + alpha[1] == pytest.approx(1.0)
+    # the Filippov combination with alpha_0 = alpha, alpha_2 = 1 - alpha keeps w on the face
+    D = rho[1] * X[1] + alpha[0] * rho[0] * X[0] + alpha[1] * rho[2] * X[2]
+    np.testing.assert_allclose(ydot[1:], 0.5 * D, atol=1e-14)
+    assert abs(ydot[1:] @ X[0]) < 1e-14
+
+
+def test_adaptive_reaches_t_end_on_hypercube_parity():
+    # bench/scale.py's parity problem at d = 4: it stalled (landings without progress in
+    # time) on antipodal faces sliding together and on ties hidden by the face tolerance
+    d = 4
+    data = rf.datasets.sparse_parity(d)
+    tr = rf.gradient_flow(rf.small_init(40, d, 1e-4, seed=0), data, "logistic", 3000.0, method="adaptive")
+    assert tr.success and tr.t[-1] == 3000.0, tr.message
+    assert tr.nfev < 5000  # (multipliers held at a bound by symmetry are not re-solved at every landing)
+    gamma = rf.diagnostics.normalized_margin(tr.final, data)
+    assert abs(gamma * 2 * np.sqrt(8 * d) - 1) < 0.05  # gamma_gl / 2 (chapter 5)
 
 
 def test_hypercube_neurons_meet_many_faces_at_once():
