@@ -22,14 +22,16 @@ from ._field import BAND, FACE_TOL
 ALPHA_GROUP = 1e-8
 _ALL, _ANY = np.logical_and.reduce, np.logical_or.reduce  # (.all() / .any() without the wrappers)
 
-# _TIE_BREAK: at a landing that made no progress in time (the previous landing was at the
-# same instant), an event pair whose face problem says "keep your state" has just crossed
-# again in that state: the first-order test was a tie (the one-sided field is tangent to
-# the face, e.g. when the residual of the face's point vanishes and the on and off fields
-# coincide), and the trajectory left on the other side at second order. Such a pair is given
-# the first state other than its old one that solves its face problem (on or slide for an
-# off pair, off or slide for an on pair, in the face problem's order); if none does, it
-# keeps its state.
+# _TIE_BREAK: an event pair whose face problem says "keep your state" has just crossed in
+# that state. With several faces (``_solve``) the tolerance of the sign tests hid the sign of
+# a rate, and the neuron's faces are decided again by the signs of their rates alone (as the
+# exponential method decides a pair that crosses twice). At a landing that made no progress
+# in time (the previous landing was at the same instant) the first-order test was a tie (the
+# one-sided field is tangent to the face, e.g. when the residual of the face's point vanishes
+# and the on and off fields coincide), and the trajectory left on the other side at second
+# order. Such a pair is given the first state other than its old one that solves its face
+# problem (on or slide for an off pair, off or slide for an on pair, in the face problem's
+# order); if none does, it keeps its state.
 
 
 class FaceEvents:
