@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._field import PARALLEL_TOL
+
 #: Iterations of the active-set box solver per face (plus a constant), before giving up.
 BOX_ITER = 4
 #: Relative pivot below which a sliding face is taken as dependent on the others.
@@ -124,7 +126,7 @@ def solve_faces(q, G, rho, s: float, tol, forbid=None):
     if K == 1:
         return _solve_distinct(q, G, rho, s, tol, forbid)
     diag = np.diag(G)
-    par = G * G >= (1.0 - 1e-12) * np.outer(diag, diag)
+    par = G * G >= (1.0 - PARALLEL_TOL) * np.outer(diag, diag)
     rep = np.argmax(par, axis=1)  # the first point parallel to each (itself if none before)
     if np.all(rep == np.arange(K)):
         return _solve_distinct(q, G, rho, s, tol, forbid)
