@@ -281,3 +281,16 @@ def test_rates_below_the_tie_tolerance_do_not_chatter():
         errs.append(rel_err(traj.final.flat(), ref.final.flat()))
     assert errs[0] < 3e-3 and errs[1] < errs[0] / 3
 
+
+
+def test_sliding_face_whose_residual_underflows_is_released():
+    # two points, logistic loss, init 1e-8: the predictor of a long plateau step overshoots
+    # to margins whose logistic residuals underflow to exactly 0 while neurons slide on the
+    # faces; the kernel divided by rho_f to get their multipliers (ZeroDivisionError). A face
+    # with rho_f = 0 cannot hold a neuron (its on and off rates agree): it is released.
+    data = rf.Dataset([[1.0, 0.0], [0.6, 0.8]], [1.0, -1.0])
+    net0 = rf.small_init(4, 2, 1e-8, seed=1)
+    traj = integrate(net0, data, "logistic", 200.0)
+    ref = rf.gradient_flow(net0, data, "logistic", 200.0, rtol=1e-10)
+    assert traj.success, traj.message
+    assert rel_err(traj.final.flat(), ref.final.flat()) < 1e-3
