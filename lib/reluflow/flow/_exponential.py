@@ -49,6 +49,14 @@ step*, the step is shortened to end at τ, with ρ½ replaced by its linear inte
 (no new evaluation). Cutting for every release instead would make the number of steps grow
 with the width (releases grow like m n).
 
+Crossings that change ρ. A crossing can make ρ change fast (a cluster of aligned neurons
+turning on a point together); then the predictor crosses, and under the midpoint residuals
+ρ½ of the crossed state the step itself can turn back before the boundary. The error
+estimate does not see events, so such steps were accepted and the crossing came late (by
+0.8 time units for a 370-neuron cluster on ``bench/scaleprobs.stewart`` at m = 2000). A step
+whose predictor has an event of a pair that the step itself does not have is retried with h
+= the predictor's (earliest such) crossing time; this costs one evaluation.
+
 Each step costs two evaluations (one computation of all outputs f(x_i) and residuals; the
 D_j are part of it) and two propagations, rejected or not. On the near-origin plateau ρ hardly changes and the
 steps grow geometrically; on the late logistic phase ρ ~ 1/t and the steps grow like t.
@@ -174,9 +182,8 @@ class ExponentialStepper:
         change the residuals fast (a cluster of aligned neurons turning on a point at once),
         so that under the midpoint residuals ρ½ of the crossed predictor the step turns back
         before the boundary; the step then creeps towards it with accepted steps that the
-        error estimate, blind to events, does not reject (the crossing was delayed by ~0.8
-        time units, a 3e-3 error in the network function, on ``bench/scaleprobs.stewart``
-        at m = 2000). Such a step is retried with h = the predictor's crossing time."""
+        error estimate, blind to events, does not reject (module doc). Such a step is
+        retried with h = the predictor's crossing time."""
         rows = half.change_rows()
         rows = rows[(rows[:, 0] > 0.0) & (rows[:, 0] < h)]
         if not rows.size:
