@@ -302,8 +302,8 @@ def test_a_crossing_is_not_delayed_by_the_residuals_of_the_crossed_predictor():
     # The predictor over h/2 crossed, under its midpoint residuals the step itself turned
     # back before the boundary, and such steps were accepted (the error estimate does not
     # see events) three times: the crossing came 2.1 time units late and the final state
-    # was off by 4e-3. A step whose predictor crosses a boundary that the step does not
-    # reach is now retried up to the predictor's crossing.
+    # was off by 4e-3. A step whose predictor crosses a boundary that the step turns back
+    # from is now retried with a predictor that ends at the crossing.
     rng = np.random.default_rng(1272)
     n, m = int(rng.integers(3, 9)), int(rng.integers(2, 12))
     rng.integers(0, 2)

@@ -54,8 +54,10 @@ turning on a point together); then the predictor crosses, and under the midpoint
 ρ½ of the crossed state the step itself can turn back before the boundary. The error
 estimate does not see events, so such steps were accepted and the crossing came late (by
 0.8 time units for a 370-neuron cluster on ``bench/scaleprobs.stewart`` at m = 2000). A step
-whose predictor has an event of a pair that the step itself does not have is retried with h
-= the predictor's (earliest such) crossing time; this costs one evaluation.
+whose predictor has an event of a pair that the step itself does not have, and that ends
+the step farther from its boundary than it started, is retried with h = min(2τ, h/2), τ the
+predictor's (earliest such) crossing time: the new predictor ends at the crossing, and the
+step crosses with the residuals from before it. This costs one evaluation.
 
 Each step costs two evaluations (one computation of all outputs f(x_i) and residuals; the
 D_j are part of it) and two propagations, rejected or not. On the near-origin plateau ρ hardly changes and the
@@ -137,7 +139,7 @@ class ExponentialStepper:
     def _attempt(self, h):
         """One attempted step of size h (possibly shortened to a release): (h, error,
         propagation result, midpoint residuals, end residuals, uncut h or 0, the step to
-        retry with after a crossing conflict or 0)."""
+        retry with after a crossing conflict (its predictor's crossing time) or 0)."""
         a, W, S, slide, rho0, eng = self.a, self.W, self.S, self.slide, self.rho0, self.eng
         half = self._prop(a, W, S, slide, rho0, 0.5 * h)
         new = rho_m = rho1 = None
@@ -158,10 +160,10 @@ class ExponentialStepper:
             rho_m = rho0 + (t_rel / h) * (rho_m - rho0)
             h = t_rel
             new = self._prop(a, W, S, slide, rho_m, h)
-        t_con = self._crossing_conflict(half, new, h)
+        t_con = self._crossing_conflict(half, new, h, W, S, eng.X)
         if t_con < h:
             # the predictor crossed a boundary that the step, with the residuals of the
-            # crossed midpoint, does not reach: retry the step up to the predictor's crossing
+            # crossed midpoint, turns back from: retry (see _step)
             return h, np.inf, None, rho_m, rho1, h_uncut, t_con
         y1 = self._flat(new)
         if np.all(np.isfinite(y1)):
@@ -176,14 +178,15 @@ class ExponentialStepper:
         return h, err, new, rho_m, rho1, h_uncut, 0.0
 
     @staticmethod
-    def _crossing_conflict(half, new, h: float) -> float:
+    def _crossing_conflict(half, new, h: float, W, S, X) -> float:
         """The earliest activation event of the predictor ``half`` (at a time in (0, h)) of a
-        pair that has no event in the step ``new``; inf if none. Crossing a boundary can
+        pair that has no event in the step ``new`` and ends the step farther from its
+        boundary than it started (from ``W``, pattern ``S``; inputs ``X``); inf if none.
+        Crossing a boundary can
         change the residuals fast (a cluster of aligned neurons turning on a point at once),
         so that under the midpoint residuals ρ½ of the crossed predictor the step turns back
         before the boundary; the step then creeps towards it with accepted steps that the
-        error estimate, blind to events, does not reject (module doc). Such a step is
-        retried with h = the predictor's crossing time."""
+        error estimate, blind to events, does not reject (module doc)."""
         rows = half.change_rows()
         rows = rows[(rows[:, 0] > 0.0) & (rows[:, 0] < h)]
         if not rows.size:
@@ -194,7 +197,15 @@ class ExponentialStepper:
             n = max(n, 1 + int(got[:, 2].max()))
         key = rows[:, 1].astype(np.int64) * n + rows[:, 2].astype(np.int64)
         miss = ~np.isin(key, got[:, 1].astype(np.int64) * n + got[:, 2].astype(np.int64))
-        return float(rows[miss, 0].min()) if miss.any() else np.inf
+        if not miss.any():
+            return np.inf
+        rows = rows[miss]
+        j, i = rows[:, 1].astype(np.int64), rows[:, 2].astype(np.int64)
+        sg = np.where(S[j, i], 1.0, -1.0)
+        # (a step that approaches the boundary more slowly than its predictor is an ordinary
+        # O(h^2) timing difference; one that turns back has the rate's sign reversed)
+        back = sg * np.einsum("kd,kd->k", new.W[j], X[i]) >= sg * np.einsum("kd,kd->k", W[j], X[i])
+        return float(rows[back, 0].min()) if back.any() else np.inf
 
     @staticmethod
     def _release_conflict(t_rel: np.ndarray, new) -> float:
@@ -236,7 +247,7 @@ class ExponentialStepper:
             self.nrejected += 1
             if h_cross > 0.0:
                 self.ncross += 1
-                h = h_cross
+                h = min(2.0 * h_cross, 0.5 * h)  # (its predictor ends at the crossing)
             else:
                 h *= max(FAC_MIN, SAFETY * err**-EXPONENT) if np.isfinite(err) else FAC_MIN
             if h < 1e-14 * max(1.0, t):
