@@ -281,3 +281,41 @@ def test_rates_below_the_tie_tolerance_do_not_chatter():
         errs.append(rel_err(traj.final.flat(), ref.final.flat()))
     assert errs[0] < 3e-3 and errs[1] < errs[0] / 3
 
+
+
+def test_sliding_face_whose_residual_underflows_is_released():
+    # two points, logistic loss, init 1e-8: the predictor of a long plateau step overshoots
+    # to margins whose logistic residuals underflow to exactly 0 while neurons slide on the
+    # faces; the kernel divided by rho_f to get their multipliers (ZeroDivisionError). A face
+    # with rho_f = 0 cannot hold a neuron (its on and off rates agree): it is released.
+    data = rf.Dataset([[1.0, 0.0], [0.6, 0.8]], [1.0, -1.0])
+    net0 = rf.small_init(4, 2, 1e-8, seed=1)
+    traj = integrate(net0, data, "logistic", 200.0)
+    ref = rf.gradient_flow(net0, data, "logistic", 200.0, rtol=1e-10)
+    assert traj.success, traj.message
+    assert rel_err(traj.final.flat(), ref.final.flat()) < 1e-3
+
+
+def test_a_crossing_is_not_delayed_by_the_residuals_of_the_crossed_predictor():
+    # 7 points (x, 1) on [-1, 1], square loss, width 7: neuron 5 crosses point 2 at t ~ 716.5
+    # at the rate -1.6e-4, after which it moves 100x faster and the residuals change fast.
+    # The predictor over h/2 crossed, under its midpoint residuals the step itself turned
+    # back before the boundary, and such steps were accepted (the error estimate does not
+    # see events) three times: the crossing came 2.1 time units late and the final state
+    # was off by 4e-3. A step whose predictor crosses a boundary that the step turns back
+    # from is now retried with a predictor that ends at the crossing.
+    rng = np.random.default_rng(1272)
+    n, m = int(rng.integers(3, 9)), int(rng.integers(2, 12))
+    rng.integers(0, 2)
+    x = rng.uniform(-1, 1, n)
+    data = rf.Dataset(np.c_[x, np.ones(n)], rng.uniform(-1, 1, n))
+    net0 = rf.small_init(m, 2, 10 ** rng.uniform(-4, -1), seed=1272)
+    t_end = float(10 ** rng.uniform(1.5, 3))
+    ref = rf.gradient_flow(net0, data, "square", t_end, rtol=1e-10)
+    traj = integrate(net0, data, "square", t_end, rtol=1e-4)
+    assert traj.success and traj.info["ncrossingcuts"] > 0
+    assert rel_err(traj.final.flat(), ref.final.flat()) < 1e-3
+    kinds = [(int(s["neuron"]), int(s["point"]), str(s["kind"])) for s in traj.switches]
+    assert kinds == [(int(s["neuron"]), int(s["point"]), str(s["kind"])) for s in ref.switches]
+    k = kinds.index((5, 2, "off"))
+    assert abs(traj.switches["t"][k] - ref.switches["t"][k]) < 0.2

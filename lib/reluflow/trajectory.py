@@ -57,8 +57,9 @@ class Trajectory:
         ``"exponential"`` also ``nevents`` (per-neuron event updates in accepted steps),
         ``nevents_total`` (in all propagations: predictors, rejected steps, error estimates,
         dense output), ``npropagations``, ``nreleasecuts`` (steps shortened to end at a
-        predicted release from sliding) and ``nresync`` (pairs found on the wrong side of
-        their band at the start of a propagation; 0 is expected).
+        predicted release from sliding), ``ncrossingcuts`` (steps retried because they turned
+        back from a boundary that their predictor crossed) and ``nresync`` (pairs found on
+        the wrong side of their band at the start of a propagation; 0 is expected).
     """
 
     t: np.ndarray

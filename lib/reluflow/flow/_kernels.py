@@ -60,6 +60,18 @@ def _sinhc(x):
 
 
 @njit(cache=True, fastmath=_FAST)
+def _multiplier(qv, rho_f, gff):
+    """The sliding multiplier alpha = -qv / (rho_f G_ff) of a single face (qv: <D_on without
+    the face's term, x_f>). NaN when the face has no weight (rho_f = 0, e.g. an underflowed
+    logistic residual): then its on and off rates agree, it cannot hold the neuron, and a
+    NaN multiplier releases it (as the NaN of ``_Engine._alphas`` does)."""
+    den = rho_f * gff
+    if den == 0.0:
+        return np.nan
+    return -qv / den
+
+
+@njit(cache=True, fastmath=_FAST)
 def _aA(a0, p0, delta, t):
     """(a(t), A(t)) of the frozen linear flow."""
     x = delta * t
@@ -319,7 +331,7 @@ def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, a
         qv = 0.0
         for q in range(d):
             qv += Don[q] * XT[q, f]
-        alpha = -qv / (rho[f] * G[f, f])
+        alpha = _multiplier(qv, rho[f], G[f, f])
         release = not (0.0 <= alpha <= 1.0)
     elif nsl >= 2:
         release = not multi_ok[j]
@@ -387,7 +399,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
             qv = 0.0
             for q in range(d):
                 qv += Don[q] * XT[q, f]
-            alpha = -qv / (rho[f] * G[f, f])
+            alpha = _multiplier(qv, rho[f], G[f, f])
             alpha1[j] = alpha
             busy |= not (0.0 <= alpha <= 1.0)
         elif nslide[j] >= 2:
