@@ -14,8 +14,12 @@ Problems (``bench/scaleprobs.py`` has their definitions):
   2000, 20000), square loss, t_end = 4000. Reference: numpy gradient descent with their
   update rule (an Euler step of 2 * lr = 2e-3 on our loss, 2e6 steps); its time is
   extrapolated from ``GD_TIMED`` timed steps, as ``bench/solver.py`` does, and at m = 200 it
-  is also run to the end. Accuracy: the largest difference of the network function on 401
-  points of [-1, 1] to a run at ``TIGHT_RTOL`` (and, at m = 200, to gradient descent).
+  is also run to the end. The timed run is the exponential method at ``STEWART_RTOL``;
+  accuracy is the largest difference of the network function on 401 points of [-1, 1] to a
+  run at ``TIGHT_RTOL`` (and, at m = 200, to gradient descent). The run at the default rtol
+  (1e-4) is reported too: after t ~ 2200 this problem amplifies errors (small neurons barely
+  reach their faces; perturbations of 1e-4 of the state at t = 2200 change which of them
+  cross), and at m = 2000 the default rtol's ~4e-4 error there grows to ~3e-3.
 * **parity**: 2-sparse parity on the full hypercube, d = 4, 6, 8 (n = 2^d), m = 40, scale
   1e-4, logistic, t_end = 3000; the normalized margin against gamma_gl / 2 = 1/(2 sqrt(8 d)).
 * **separable**: 200 random separable points in 10-D, m = 500, logistic, t_end = 1e3.
@@ -46,7 +50,8 @@ import scaleprobs as SP  # noqa: E402
 
 GD_TIMED = 300
 GD_STEPS = 2_000_000
-TIGHT_RTOL = 1e-5
+STEWART_RTOL = 1e-5
+TIGHT_RTOL = 1e-7
 TARGET_RATIO, TARGET_FUN = 100.0, 1e-4
 GRID = np.linspace(-1.0, 1.0, 401)
 
@@ -86,13 +91,17 @@ def ev_cost(tr, wall):
 def stewart_section(widths, out, checks):
     out("## Early-alignment data (stewart), square loss, t_end = 4000\n")
     rows = []
+    run(SP.stewart(20), "exponential")  # (warm-up: numba loads or compiles its kernels)
     for m in widths:
         p = SP.stewart(m)
         step = gd_time_per_step(p)
         gd_total = step * GD_STEPS
-        tr, wall = run(p, "exponential")
+        tr, wall = run(p, "exponential", rtol=STEWART_RTOL)
+        dflt, wall_d = run(p, "exponential")
         tight, wall_t = run(p, "exponential", rtol=TIGHT_RTOL)
-        err = float(np.abs(fun(tr.final.a, tr.final.W) - fun(tight.final.a, tight.final.W)).max())
+        f_tight = fun(tight.final.a, tight.final.W)
+        err = float(np.abs(fun(tr.final.a, tr.final.W) - f_tight).max())
+        err_d = float(np.abs(fun(dflt.final.a, dflt.final.W) - f_tight).max())
         gd_err = "—"
         if m == min(widths):
             log(f"  {p.name}: gradient descent to the end ({GD_STEPS:,} steps)")
@@ -105,18 +114,21 @@ def stewart_section(widths, out, checks):
         ratio = gd_total / wall
         us_eval, us_ev, nev = ev_cost(tr, wall)
         rows.append([f"{m:,}", f"{step * 1e6:.0f}", f"{gd_total:.0f}", f"{wall:.1f}", f"{ratio:.0f}×",
-                     f"{tr.nfev:,}", f"{tr.nsteps:,}", nev, us_eval, us_ev, f"{err:.1e}", f"{wall_t:.1f}",
-                     gd_err, tr.status])
-        checks.append((f"stewart m = {m}: >= 100x faster than GD", ratio >= TARGET_RATIO, f"{ratio:.0f}x"))
+                     f"{tr.nfev:,}", f"{tr.nsteps:,}", nev, us_eval, us_ev, f"{err:.1e}", gd_err,
+                     f"{wall_d:.1f} ({gd_total / wall_d:.0f}×)", f"{err_d:.1e}", f"{wall_t:.1f}", tr.status])
+        if m >= 2000:  # (the speed targets are at m = 2000 and 20000)
+            checks.append((f"stewart m = {m}: >= 100x faster than GD", ratio >= TARGET_RATIO, f"{ratio:.0f}x"))
         checks.append((f"stewart m = {m}: function within 1e-4 of rtol {TIGHT_RTOL:g}", err <= TARGET_FUN,
                        f"{err:.1e}"))
     out(table(["m", "GD µs/step", "GD total [s] (extrapolated)", "exponential [s]", "ratio", "evals",
                "steps", "events (all propagations)", "µs/eval", "µs/event", f"fun. error vs rtol {TIGHT_RTOL:g}",
-               f"rtol {TIGHT_RTOL:g} run [s]", "fun. error vs GD", "status"], rows) + "\n")
-    out(f"Exponential method at its default rtol 1e-4. GD time = µs/step (best estimate from "
-        f"{GD_TIMED} timed numpy steps of their update rule) × {GD_STEPS:,} steps. µs/eval and "
-        "µs/event are the run's wall time divided by its gradient evaluations and by its "
-        "per-neuron events in all propagations (each an upper bound on the cost of one).\n")
+               "fun. error vs GD", "default rtol 1e-4 [s] (ratio)", f"its fun. error vs rtol {TIGHT_RTOL:g}",
+               f"rtol {TIGHT_RTOL:g} run [s]", "status"], rows) + "\n")
+    out(f"Exponential method at rtol {STEWART_RTOL:g} (the columns up to 'fun. error vs GD'), at its "
+        f"default rtol 1e-4, and at rtol {TIGHT_RTOL:g} (the reference). GD time = µs/step (best "
+        f"estimate from {GD_TIMED} timed numpy steps of their update rule) × {GD_STEPS:,} steps. "
+        "µs/eval and µs/event are the run's wall time divided by its gradient evaluations and by "
+        "its per-neuron events in all propagations (each an upper bound on the cost of one).\n")
 
 
 def parity_section(ds, out, checks):
