@@ -74,6 +74,10 @@ class _Result:
 class _Engine:
     """Frozen-residual propagation Φ(ρ, h, y) with exact events and sliding."""
 
+    #: Face problems of two or more faces solved in the compiled kernel (the port of
+    #: :mod:`reluflow.flow._faces`); False pauses those neurons for the Python reference.
+    compiled_faces = True
+
     def __init__(self, data: Dataset, loss, outer_rate: float = 1.0) -> None:
         from . import _kernels  # (lazy: numba is imported only when this method runs)
 
@@ -262,7 +266,7 @@ class _Engine:
             nlog = K.propagate(
                 J, a, W, S, slide, nslide, face1, Dext, multi_ok, self.XT, self.gram, self.xn, rho,
                 absr, h, self.c, self.sqrt_c, BAND, FACE_TOL, GROUP_WINDOW * h, MAX_EVENTS_PER_PAIR * n,
-                MAX_STALL, elapsed, nev, stall, seen, cand, state, log, counters,
+                MAX_STALL, elapsed, nev, stall, seen, cand, state, log, counters, self.compiled_faces,
             )  # fmt: skip
             if nlog:
                 changes.append(log[:nlog].copy())

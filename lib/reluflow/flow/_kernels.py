@@ -291,8 +291,8 @@ def _advance(j, a, W, D, a0, p0, delta, t):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
-           cand, state, log, nlog, counters):
+def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
+           cand, state, log, nlog, counters, compiled):
     """The start-of-propagation checks of neuron j (module doc, step 1); returns (new log
     rows, whether the rows must be recomputed)."""
     d, n = XT.shape
@@ -327,7 +327,12 @@ def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, a
     if ncand >= 2:
         for i in range(n):
             cand[j, i] = 1 if (flag[i] == 1 or slide[j, i]) else 0
-        state[j] = 1
+        if compiled:
+            nlog2 = _faces_one(j, 0.0, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand, log,
+                               nlog)
+            if nlog2 >= 0:
+                return nlog2, True
+        state[j] = 1  # the caller solves this face problem
         return nlog, False
     if ncand == 1:
         k = face1[j] if nband == 0 else np.argmax(flag)
@@ -440,7 +445,8 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, o
 
 @njit(cache=True, fastmath=_FAST)
 def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c,
-              band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters):
+              band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters,
+              compiled):
     """Propagate the neurons ``J`` from ``elapsed[j]`` to ``h`` (module doc); arrays are
     updated in place; returns the number of log rows (``log``: t, j, i, old, new). On entry
     ``state[j]`` is 5 (fresh: start-of-propagation checks first) or 6 (resumed after its face
@@ -461,8 +467,8 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
         sbest, nflag = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
                              start, s, absr, face_tol, flag, mark)
         if start:
-            nlog, again = _start(j, nflag, nslide[j], a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr,
-                                 face_tol, Don, P, flag, cand, state, log, nlog, counters)
+            nlog, again = _start(j, nflag, nslide[j], a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, rho,
+                                 absr, face_tol, Don, P, flag, cand, state, log, nlog, counters, compiled)
             if state[j] == 1:
                 continue
             if again:  # the pattern or the state changed: recompute the rows
@@ -521,9 +527,15 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
             if ncand >= 2 or nslide[j] > 0:
                 for i in range(n):
                     cand[j, i] = flag[i]
-                state[j] = 1
-                break
-            if ncand == 1:
+                nlog2 = -1
+                if compiled:
+                    nlog2 = _faces_one(j, t, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand,
+                                       log, nlog)
+                if nlog2 < 0:  # the caller solves this face problem
+                    state[j] = 1
+                    break
+                nlog = nlog2
+            elif ncand == 1:
                 nlog2 = _one_face(j, k, t, flag[k] == 2, a, W, S, slide, nslide, face1, XT, G, rho, absr,
                                   face_tol, Don, P, log, nlog)
                 if nlog2 < 0:  # the log is full: the caller solves this face problem
@@ -539,4 +551,483 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
         elapsed[j] = t
         if state[j] == 0 and nslide[j] == 1:
             _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+    return nlog
+
+
+# ==================================================================== the face problem
+# A port of :mod:`reluflow.flow._faces` (the reference, kept in Python and selectable by
+# ``_Engine.compiled_faces = False``), line by line, so that neurons meeting several faces
+# at once do not pause for Python. Same rule, same iteration limits; the arithmetic differs
+# from numpy's only in summation order (rounding).
+
+_BOX_ITER = 4
+_RANK_TOL = 1e-10
+
+
+@njit(cache=True)
+def _chol_solve(G, F, nf, rhs, out):
+    """Solve G[F, F] z = rhs (the first ``nf`` entries of F) by Cholesky into ``out``;
+    False when the block is singular (a non-positive pivot, or a relative pivot below
+    RANK_TOL, as :func:`reluflow.flow._faces._solve_free`)."""
+    if nf == 1:
+        g = G[F[0], F[0]]
+        if not g > 0.0:
+            return False
+        out[0] = rhs[0] / g
+        return True
+    L = np.zeros((nf, nf))
+    for i in range(nf):
+        for k in range(i + 1):
+            acc = G[F[i], F[k]]
+            for q in range(k):
+                acc -= L[i, q] * L[k, q]
+            if i == k:
+                if not acc > 0.0:
+                    return False
+                L[i, i] = math.sqrt(acc)
+            else:
+                L[i, k] = acc / L[k, k]
+    dmin = np.inf
+    gmax = -np.inf
+    for i in range(nf):
+        dmin = min(dmin, L[i, i] * L[i, i])
+        gmax = max(gmax, G[F[i], F[i]])
+    if dmin <= _RANK_TOL * gmax:
+        return False
+    y = np.empty(nf)
+    for i in range(nf):
+        acc = rhs[i]
+        for q in range(i):
+            acc -= L[i, q] * y[q]
+        y[i] = acc / L[i, i]
+    for i in range(nf - 1, -1, -1):
+        acc = y[i]
+        for q in range(i + 1, nf):
+            acc -= L[q, i] * out[q]
+        out[i] = acc / L[i, i]
+    return True
+
+
+@njit(cache=True)
+def box_lsq(G, b, ub, tol):
+    """Compiled :func:`reluflow.flow._faces.box_lsq`: (beta, free)."""
+    K = b.size
+    beta = np.zeros(K)
+    free = np.zeros(K, np.bool_)
+    u = np.empty(K)
+    F = np.empty(K, np.int64)
+    rhs = np.empty(K)
+    sol = np.empty(K)
+    z = np.empty(K)
+    lim = np.empty(K)
+    dz = np.empty(K)
+    inside = np.zeros(K, np.bool_)
+    for _ in range(_BOX_ITER * K + 10):
+        k = -1
+        vbest = -np.inf
+        for i in range(K):
+            acc = 0.0
+            for q in range(K):
+                acc += G[i, q] * beta[q]
+            u[i] = b[i] - acc
+            v = -np.inf
+            if not free[i]:
+                if beta[i] <= 0.0:
+                    v = u[i] - tol[i]
+                elif beta[i] >= ub[i]:
+                    v = -u[i] - tol[i]
+            if k < 0 or v > vbest:
+                k, vbest = i, v
+        if not vbest > 0.0:
+            return beta, free
+        free[k] = True
+        while True:
+            nf = 0
+            for i in range(K):
+                if free[i]:
+                    F[nf] = i
+                    nf += 1
+            for i in range(K):
+                z[i] = beta[i]
+            for f in range(nf):
+                acc = 0.0
+                for q in range(K):
+                    if not free[q]:
+                        acc += G[F[f], q] * beta[q]
+                rhs[f] = b[F[f]] - acc
+            if not _chol_solve(G, F, nf, rhs, sol):  # the new face depends on the others
+                free[k] = False
+                return beta, free
+            allin = True
+            for f in range(nf):
+                z[F[f]] = sol[f]
+                inside[f] = (sol[f] > 0.0) and (sol[f] < ub[F[f]])
+                allin &= inside[f]
+            if allin:
+                for i in range(K):
+                    beta[i] = z[i]
+                break
+            lmin = np.inf
+            for f in range(nf):
+                i = F[f]
+                dz[f] = z[i] - beta[i]
+                if inside[f]:
+                    lim[f] = np.inf
+                elif dz[f] < 0.0:
+                    lim[f] = -beta[i] / dz[f]
+                elif dz[f] > 0.0:
+                    lim[f] = (ub[i] - beta[i]) / dz[f]
+                else:
+                    lim[f] = np.inf
+                lmin = min(lmin, lim[f])
+            step = min(1.0, max(0.0, lmin))
+            for f in range(nf):
+                i = F[f]
+                beta[i] = min(max(beta[i] + step * dz[f], 0.0), ub[i])
+            nhit = 0
+            for f in range(nf):
+                nhit += (not inside[f]) and (lim[f] <= step)
+            for f in range(nf):
+                hit = (not inside[f]) and (lim[f] <= step if nhit else lim[f] == lmin)
+                if hit:
+                    i = F[f]
+                    beta[i] = ub[i] if dz[f] > 0.0 else 0.0
+                    free[i] = False
+            anyfree = False
+            for i in range(K):
+                anyfree |= free[i]
+            if not anyfree:
+                break
+    return beta, free
+
+
+@njit(cache=True)
+def _attracting(b, G, sr, att, on_fixed, tol):
+    """Compiled :func:`reluflow.flow._faces._attracting`: (alpha, codes, rates u)."""
+    K = b.size
+    alpha = np.zeros(K)
+    codes = np.zeros(K, np.int64)
+    for i in range(K):
+        if on_fixed[i]:
+            alpha[i] = 1.0
+            codes[i] = 1
+    base = np.empty(K)
+    for i in range(K):
+        acc = 0.0
+        for q in range(K):
+            acc += G[i, q] * (sr[q] * alpha[q])
+        base[i] = b[i] + acc
+    A = np.flatnonzero(att)
+    nA = A.size
+    if nA:
+        ub = np.empty(nA)
+        GA = np.empty((nA, nA))
+        bA = np.empty(nA)
+        tA = np.empty(nA)
+        for e in range(nA):
+            ub[e] = -sr[A[e]]
+            bA[e] = base[A[e]]
+            tA[e] = tol[A[e]]
+            for f in range(nA):
+                GA[e, f] = G[A[e], A[f]]
+        beta, free = box_lsq(GA, bA, ub, tA)
+        for e in range(nA):
+            i = A[e]
+            if free[e]:
+                codes[i] = 2
+                alpha[i] = min(max(beta[e] / ub[e], 0.0), 1.0)
+            elif beta[e] >= ub[e]:
+                codes[i] = 1
+                alpha[i] = 1.0
+            else:
+                codes[i] = 0
+                alpha[i] = 0.0
+        for i in range(K):
+            acc = 0.0
+            for e in range(nA):
+                acc += G[i, A[e]] * (ub[e] * alpha[A[e]])
+            base[i] -= acc
+    return alpha, codes, base
+
+
+@njit(cache=True)
+def _rule(b, G, sr, tol, fixed):
+    """Compiled :func:`reluflow.flow._faces._rule`: (alpha, codes, rates u)."""
+    K = b.size
+    att = sr < 0
+    rep = sr > 0
+    rep_on = np.zeros(K, np.bool_)
+    free_att = att & (fixed < 0)
+    alpha, codes, u = _attracting(b, G, sr, free_att, (fixed == 1) | (rep & rep_on), tol)
+    for it in range(2 * K + 1):
+        if it:
+            alpha, codes, u = _attracting(b, G, sr, free_att, (fixed == 1) | (rep & rep_on), tol)
+        iu, vu, idn, vd = -1, -np.inf, -1, -np.inf
+        for i in range(K):
+            if rep[i] and fixed[i] < 0:
+                if not rep_on[i]:
+                    v = u[i] - tol[i]
+                    if iu < 0 or v > vu:
+                        iu, vu = i, v
+                else:
+                    v = -u[i] - tol[i]
+                    if idn < 0 or v > vd:
+                        idn, vd = i, v
+        if max(vu, vd) <= 0.0:
+            break
+        if vu >= vd:
+            rep_on[iu] = True
+        else:
+            rep_on[idn] = False
+    for i in range(K):
+        if fixed[i] >= 0:
+            codes[i] = fixed[i]
+            alpha[i] = min(fixed[i], 1)
+        elif rep[i] and rep_on[i]:
+            alpha[i] = 1.0
+            codes[i] = 1
+        elif not att[i] and not rep[i]:
+            codes[i] = 1 if u[i] > tol[i] else 0
+            alpha[i] = codes[i]
+    return alpha, codes, u
+
+
+@njit(cache=True)
+def _fixed_alternatives(forbid, b, G, sr, tol):
+    """Compiled :func:`reluflow.flow._faces._fixed_alternatives`."""
+    K = b.size
+    fixed = np.full(K, -1, np.int64)
+    att = sr < 0
+    for k in range(K):
+        if forbid[k] < 0:
+            continue
+        for alt in range(3):
+            if alt == forbid[k]:
+                continue
+            if alt == 2 and sr[k] >= 0:
+                continue
+            trial = fixed.copy()
+            trial[k] = 0 if alt == 2 else alt
+            _, _, u = _attracting(b, G, sr, att & (trial < 0), trial == 1, tol)
+            if alt == 2:
+                al = -u[k] / (G[k, k] * sr[k])
+                if 0.0 < al < 1.0:
+                    fixed[k] = 2
+                    break
+                continue
+            if (alt == 1 and u[k] >= -tol[k]) or (alt == 0 and u[k] <= tol[k]):
+                fixed = trial
+                break
+    return fixed
+
+
+@njit(cache=True)
+def _solve_distinct(q, G, rho, s, tol, forbid):
+    """Compiled :func:`reluflow.flow._faces._solve_distinct` (``forbid`` all -1: none)."""
+    K = q.size
+    sr = s * rho
+    b = s * q
+    fixed = _fixed_alternatives(forbid, b, G, sr, tol)
+    done = False
+    alpha, codes, u = _rule(b, G, sr, tol, fixed)
+    for it in range(3):
+        if it:
+            alpha, codes, u = _rule(b, G, sr, tol, fixed)
+        bad = False
+        for i in range(K):
+            if fixed[i] == 2:
+                forced = -u[i] / (G[i, i] * sr[i])
+                alpha[i] = forced
+                bi = not ((forced > 0.0) and (forced < 1.0))
+            else:
+                bi = (fixed[i] == 0 and u[i] > tol[i]) or (fixed[i] == 1 and u[i] < -tol[i])
+            if bi:
+                fixed[i] = -1
+                bad = True
+        if not bad:
+            done = True
+            break
+    if not done:
+        alpha, codes, u = _rule(b, G, sr, tol, np.full(K, -1, np.int64))
+    return alpha, codes
+
+
+@njit(cache=True)
+def solve_faces(q, G, rho, s, tol, forbid):
+    """Compiled :func:`reluflow.flow._faces.solve_faces` (``forbid``: -1 for none):
+    (alpha, codes), with repeated or antipodal points merged first."""
+    K = q.size
+    if K == 1:
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    rep = np.empty(K, np.int64)
+    distinct = True
+    for i in range(K):
+        rep[i] = i
+        for k in range(K):
+            if G[i, k] * G[i, k] >= (1.0 - 1e-12) * (G[i, i] * G[k, k]):
+                rep[i] = k
+                break
+        distinct &= rep[i] == i
+    if distinct:
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    group = np.full(K, -1, np.int64)
+    nr = 0
+    for i in range(K):
+        if rep[i] == i:
+            group[i] = nr
+            nr += 1
+    reps = np.empty(nr, np.int64)
+    for i in range(K):
+        if rep[i] == i:
+            reps[group[i]] = i
+    rho_m = np.zeros(nr)
+    shift = np.zeros(nr)
+    sizes = np.zeros(nr, np.int64)
+    hasneg = np.zeros(nr, np.bool_)
+    coef = np.empty(K)
+    for i in range(K):
+        g = group[rep[i]]
+        group[i] = g
+        coef[i] = G[i, rep[i]] / G[rep[i], rep[i]]
+        rho_m[g] += rho[i] * abs(coef[i])
+        sizes[g] += 1
+        if coef[i] < 0:
+            shift[g] += rho[i] * coef[i]
+            hasneg[g] = True
+    Gm = np.empty((nr, nr))
+    qm = np.empty(nr)
+    tm = np.empty(nr)
+    fm = np.full(nr, -1, np.int64)
+    for e in range(nr):
+        for f in range(nr):
+            Gm[e, f] = G[reps[e], reps[f]]
+    for e in range(nr):
+        acc = 0.0
+        for f in range(nr):
+            acc += Gm[e, f] * shift[f]
+        qm[e] = q[reps[e]] + acc
+        tm[e] = tol[reps[e]]
+        if sizes[e] == 1:
+            fm[e] = forbid[reps[e]]
+        if hasneg[e] and s * rho_m[e] > 0:
+            fm[e] = 0 if s * q[reps[e]] > tol[reps[e]] else 1
+    am, cm = _solve_distinct(qm, Gm, rho_m, s, tm, fm)
+    alpha = np.empty(K)
+    codes = np.empty(K, np.int64)
+    for i in range(K):
+        g = group[i]
+        neg = coef[i] < 0
+        alpha[i] = 1.0 - am[g] if neg else am[g]
+        codes[i] = 1 - cm[g] if (neg and cm[g] != 2) else cm[g]
+    return alpha, codes
+
+
+@njit(cache=True)
+def _faces_one(j, t, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand, log, nlog):
+    """Compiled :meth:`reluflow.flow._frozen._Engine._faces` for neuron j (its candidate
+    faces in ``cand[j]``; 2 marks a pair that crossed again, whose problem is then solved
+    without the tie tolerance): snap onto the faces, solve the face problem, log the changes
+    at time t, update the pattern and, for two or more sliding faces, ``Dext[j]``. Returns the
+    new number of log rows, or -1 (nothing done) if the log has no room."""
+    d, n = XT.shape
+    nk = 0
+    exact = False
+    for i in range(n):
+        if cand[j, i]:
+            nk += 1
+            exact |= cand[j, i] == 2
+    if nlog + nk > log.shape[0]:
+        return -1
+    K = np.empty(nk, np.int64)
+    e = 0
+    for i in range(n):
+        if cand[j, i]:
+            K[e] = i
+            e += 1
+        cand[j, i] = 0
+    XKT = np.empty((d, nk))  # (the faces' points as columns)
+    for q in range(d):
+        for e in range(nk):
+            XKT[q, e] = XT[q, K[e]]
+    w = np.empty(d)
+    for q in range(d):
+        w[q] = W[j, q]
+    coef = np.linalg.lstsq(XKT, w, 2.220446049250313e-16 * max(d, nk))[0]  # snap onto the faces
+    for q in range(d):
+        acc = 0.0
+        for e in range(nk):
+            acc += coef[e] * XKT[q, e]
+        W[j, q] = w[q] - acc
+    if nk >= d and np.linalg.matrix_rank(XKT) == d:
+        for q in range(d):
+            W[j, q] = 0.0  # the faces meet only at w = 0: keep it exactly there
+    isk = np.zeros(n, np.bool_)
+    for e in range(nk):
+        isk[K[e]] = True
+    D0 = np.zeros(d)
+    for i in range(n):
+        if S[j, i] and not isk[i]:
+            for q in range(d):
+                D0[q] += rho[i] * XT[q, i]
+    qv = np.empty(nk)
+    tol = np.empty(nk)
+    rK = np.empty(nk)
+    GK = np.empty((nk, nk))
+    for e in range(nk):
+        acc = 0.0
+        for q in range(d):
+            acc += XKT[q, e] * D0[q]
+        qv[e] = acc
+        tol[e] = 0.0 if exact else face_tol * absr[K[e]]
+        rK[e] = rho[K[e]]
+        for f in range(nk):
+            GK[e, f] = G[K[e], K[f]]
+    _, codes = solve_faces(qv, GK, rK, 1.0 if a[j] >= 0 else -1.0, tol, np.full(nk, -1, np.int64))
+    for e in range(nk):
+        i = K[e]
+        old = 2 if slide[j, i] else (1 if S[j, i] else 0)
+        if codes[e] != old:
+            log[nlog, 0] = t
+            log[nlog, 1] = j
+            log[nlog, 2] = i
+            log[nlog, 3] = old
+            log[nlog, 4] = codes[e]
+            nlog += 1
+        S[j, i] = codes[e] == 1
+        slide[j, i] = codes[e] == 2
+    ns = 0
+    f1 = -1
+    for i in range(n):
+        if slide[j, i]:
+            ns += 1
+            f1 = i
+    nslide[j] = ns
+    face1[j] = f1 if ns == 1 else -1
+    if ns >= 2:  # the effective D: D_on projected off the sliding faces (least norm)
+        Don = np.zeros(d)
+        for i in range(n):
+            if S[j, i]:
+                for q in range(d):
+                    Don[q] += rho[i] * XT[q, i]
+        L = np.empty(ns, np.int64)
+        e = 0
+        for i in range(n):
+            if slide[j, i]:
+                L[e] = i
+                e += 1
+        GL = np.empty((ns, ns))
+        B = np.empty(ns)
+        for e in range(ns):
+            acc = 0.0
+            for q in range(d):
+                acc += Don[q] * XT[q, L[e]]
+            B[e] = acc
+            for f in range(ns):
+                GL[e, f] = G[L[e], L[f]]
+        C = np.linalg.pinv(GL) @ B
+        for q in range(d):
+            acc = 0.0
+            for e in range(ns):
+                acc += C[e] * XT[q, L[e]]
+            Dext[j, q] = Don[q] - acc
     return nlog
