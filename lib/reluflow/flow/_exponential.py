@@ -97,11 +97,24 @@ class ExponentialStepper:
         self.slide_start = np.full(self.S.shape, np.nan)
         self.sliding_time, self.sliding_entries = 0.0, 0
         self.rho0 = eng.rho(self.a, self.W, self.S)
-        # initial step: a tenth of the fastest neuron's e-folding time under the initial residuals
-        with np.errstate(over="ignore", invalid="ignore"):
-            Dmax = float(np.max(np.linalg.norm((self.S * self.rho0) @ eng.X, axis=1), initial=0.0))
-            Dmax *= np.sqrt(outer_rate)
-        self.h = min(t_end, 0.1 / Dmax) if np.isfinite(Dmax) and Dmax > 0 else t_end
+        self.h = self._first_step(t_end, outer_rate)
+
+    def _first_step(self, t_end: float, outer_rate: float) -> float:
+        """A tenth of the fastest neuron's e-folding time under the initial residuals; with
+        the outer layer frozen (``outer_rate`` 0: no e-folding, w_j moves at the constant
+        speed |a_j| |D_j|), a tenth of the shortest time in which a neuron moves by its own
+        norm |w_j|. t_end if neither is finite and positive."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Dn = np.linalg.norm((self.S * self.rho0) @ self.eng.X, axis=1)
+            if outer_rate > 0:
+                rate = float(np.max(Dn, initial=0.0)) * np.sqrt(outer_rate)
+                h = 0.1 / rate
+            else:
+                speed = np.abs(self.a) * Dn
+                wn = np.linalg.norm(self.W, axis=1)
+                ok = (speed > 0) & (wn > 0) & np.isfinite(speed)
+                h = 0.1 * float(np.min(wn[ok] / speed[ok], initial=np.inf))
+        return min(t_end, h) if np.isfinite(h) and h > 0 else t_end
 
     @property
     def nfev(self) -> int:
