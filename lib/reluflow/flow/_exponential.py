@@ -90,6 +90,7 @@ class ExponentialStepper:
         self.S = (self.W @ eng.XT) > 0
         self.slide = np.zeros_like(self.S)
         self.modes = eng.modes(self.slide)  # (sliding faces per neuron, the single face or -1)
+        self.gap = np.zeros(self.a.size)  # (distances to the band edges, 0: unknown; see _Engine.propagate)
         self.t = 0.0
         self.nsteps = self.nrejected = self.nev_acc = self.nev_all = self.nprop = 0
         self.ncut = self.nresync = 0
@@ -128,8 +129,9 @@ class ExponentialStepper:
     def y(self) -> np.ndarray:
         return np.concatenate([self.a, self.W.ravel()])
 
-    def _prop(self, a, W, S, slide, rho, h, modes=None):
-        r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes)
+    def _prop(self, a, W, S, slide, rho, h, modes=None, gap=None):
+        r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes,
+                               self.gap if gap is None else gap)
         self.nev_all += r.nevents
         self.nresync += r.nresync
         self.nprop += 1
@@ -228,12 +230,12 @@ class ExponentialStepper:
         if self.rec.t_eval is not None:
             a_s, W_s, S_s, sl_s = self.a, self.W, self.S, self.slide
 
-            ns_s = self.modes
+            ns_s, gap_s = self.modes, self.gap
 
             def dense(x):
                 if x >= 1.0:
                     return y1
-                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s))
+                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s, gap_s))
 
             self.rec.add_interval(t, t + h, dense, h)
         rows = new.change_rows()
@@ -253,6 +255,7 @@ class ExponentialStepper:
         self.t = t_end if t_end - (t + h) < 1e-12 * t_end else t + h
         self.a, self.W, self.S, self.slide, self.rho0 = new.a, new.W, new.S, new.slide, rho1
         self.modes = (new.nslide, new.face1)
+        self.gap = new.gap
         self.rec.add_point(self.t, y1)
 
     def finish(self, status: int) -> dict:

@@ -59,6 +59,7 @@ class _Result:
     face1: np.ndarray  # the sliding face of neurons with exactly one (else -1)
     Dst: np.ndarray  # effective D_j of each neuron at the start (m, d)
     alpha1: np.ndarray  # start multiplier of a single sliding face (NaN without one)
+    gap: np.ndarray  # per neuron, a lower bound on its distance to its nearest band edge (0: unknown)
     changes: list = field(default_factory=list)  # arrays (local time, j, i, old code, new code)
     nevents: int = 0  # per-neuron event handlings (a neuron's simultaneous crossings count once)
     nresync: int = 0  # pairs found on the wrong side of their band at the start (not expected)
@@ -232,9 +233,12 @@ class _Engine:
         face1 = np.where(nslide == 1, np.argmax(slide, axis=1), -1).astype(np.int64)
         return nslide, face1
 
-    def propagate(self, a, W, S, slide, rho, h, modes=None) -> _Result:
+    def propagate(self, a, W, S, slide, rho, h, modes=None, gap=None) -> _Result:
         """Φ(ρ, h, y): exact flow over time h with the residual weights frozen at ``rho``
-        (``modes``: (nslide, face1) of ``slide``, computed if None)."""
+        (``modes``: (nslide, face1) of ``slide``, computed if None; ``gap``: per neuron a lower
+        bound on the distance of w_j to its nearest band edge, as returned in the result, or
+        None: :func:`reluflow.flow._kernels.bulk` skips the points of neurons that cannot
+        reach it)."""
         a, W, S, slide = a.copy(), W.copy(), S.copy(), slide.copy()
         m, n, d = a.size, self.n, self.d
         nslide, face1 = self.modes(slide) if modes is None else (modes[0].copy(), modes[1].copy())
@@ -259,8 +263,10 @@ class _Engine:
         K = self.kernels
         Dst = np.empty((m, d))
         alpha1 = np.empty(m)
+        gap_out = np.empty(m)
         busy = K.bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, self.XT, self.gram, self.xn, rho, absr, h,
-                      self.c, self.sqrt_c, BAND, FACE_TOL, state, elapsed, Dst, alpha1)  # fmt: skip
+                      self.c, self.sqrt_c, BAND, FACE_TOL, state, elapsed, Dst, alpha1,
+                      np.zeros(m) if gap is None else gap, gap_out)  # fmt: skip
         J = np.flatnonzero(state == 5) if busy else np.zeros(0, np.int64)
         while J.size:
             nlog = K.propagate(
@@ -283,7 +289,8 @@ class _Engine:
         multi = np.flatnonzero(nslide >= 2)
         if multi.size:
             self._snap(multi, W, slide)
-        return _Result(a, W, S, slide, nslide, face1, Dst, alpha1, changes, int(counters[0]), int(counters[1]))
+        return _Result(a, W, S, slide, nslide, face1, Dst, alpha1, gap_out, changes, int(counters[0]),
+                       int(counters[1]))
 
     def sensitivity(self, a, W, S, slide, modes, Dst, drho, h) -> np.ndarray:
         """Per parameter, how much the closed-form step of each neuron from (a, W) over h

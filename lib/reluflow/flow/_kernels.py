@@ -90,7 +90,14 @@ def _first_root(c2, c1, c0):
 @njit(cache=True, fastmath=_FAST)
 def _A_range(a0, p0, delta, rem):
     """Smallest and largest A(t) over 0 <= t <= rem (a changes sign at most once)."""
-    _, Ae = _aA(a0, p0, delta, rem)
+    lo, hi, _, _ = _A_range_end(a0, p0, delta, rem)
+    return lo, hi
+
+
+@njit(cache=True, fastmath=_FAST)
+def _A_range_end(a0, p0, delta, rem):
+    """(smallest A, largest A) over 0 <= t <= rem, and (a(rem), A(rem))."""
+    ae, Ae = _aA(a0, p0, delta, rem)
     lo, hi = min(0.0, Ae), max(0.0, Ae)
     ts = -1.0
     if delta > 0.0:
@@ -103,7 +110,7 @@ def _A_range(a0, p0, delta, rem):
     if 0.0 < ts < rem:
         _, As = _aA(a0, p0, delta, ts)
         lo, hi = min(lo, As), max(hi, As)
-    return lo, hi
+    return lo, hi, ae, Ae
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -366,26 +373,34 @@ def _snap_one(j, W, XT, G, f):
 
 @njit(cache=True, fastmath=_FAST)
 def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c, band_rel, face_tol,
-         state, elapsed, Dst, alpha1):
+         state, elapsed, Dst, alpha1, gap, gap_out):
     """The common case, kept small so that it compiles to tight loops: each neuron whose
     start-of-propagation checks are clean and that has no crossing before h moves to h by
     its closed form (``state`` 0); the others are left untouched with ``state`` 5 for
     :func:`propagate`. Also stores each neuron's effective D at the start (``Dst``) and the
     multiplier of a single sliding face (``alpha1``, NaN without one). Returns the number
-    left to :func:`propagate`."""
+    left to :func:`propagate`.
+
+    ``gap[j]``: a lower bound on the distance of w_j to the nearest band edge
+    min_i (|<w_j, x_i>| - BAND |w_j| |x_i|) / |x_i| over its pairs not sliding (0 if unknown).
+    That distance changes by at most (1 + BAND) |w_j(t) - w_j(0)| = (1 + BAND) |A(t)| |D_j|,
+    so a neuron whose largest displacement over [0, h] is below its gap has no crossing and
+    no pair in its band: it moves to h without looking at its points. ``gap_out``: the same
+    bound at h for the neurons moved here (0 for the others)."""
     m = a.size
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
     nbusy = 0
+    lip = 1.0 + band_rel
     for j in range(m):
         _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        dd = 0.0
         for q in range(d):
             Dst[j, q] = D[q]
+            dd += D[q] * D[q]
+        dn = math.sqrt(dd)
         a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
-        s = 1.0 if a0 >= 0 else -1.0
-        sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
-                             True, s, absr, face_tol, flag, mark)
-        busy = nflag > 0
+        busy = False
         alpha1[j] = np.nan
         if nslide[j] == 1:
             f = face1[j]
@@ -397,17 +412,46 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
             busy |= not (0.0 <= alpha <= 1.0)
         elif nslide[j] >= 2:
             busy |= not multi_ok[j]
+        if not busy and gap[j] > 0.0:
+            lo, hi, ae, Ae = _A_range_end(a0, p0, delta, h)
+            reach = lip * max(-lo, hi) * dn
+            if reach * (1.0 + 1e-6) < gap[j]:  # no point can be reached: skip the scan
+                state[j] = 0
+                a[j] = ae
+                for q in range(d):
+                    W[j, q] += Ae * D[q]
+                elapsed[j] = h
+                if nslide[j] == 1:
+                    _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+                gap_out[j] = gap[j] - lip * abs(Ae) * dn * (1.0 + 1e-6)
+                continue
+        s = 1.0 if a0 >= 0 else -1.0
+        sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                             True, s, absr, face_tol, flag, mark)
+        busy |= nflag > 0
         tb = math.log1p(delta * sbest) / delta if delta > 0.0 else sbest
         busy |= tb <= h
+        gap_out[j] = 0.0
         if busy:
             state[j] = 5
             nbusy += 1
             continue
         state[j] = 0
-        _advance(j, a, W, D, a0, p0, delta, h)
+        Ae = _advance(j, a, W, D, a0, p0, delta, h)
         elapsed[j] = h
         if nslide[j] == 1:
             _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+        # the gap at h, from the rows (P + A(h) R = <w(h), x_i>)
+        wn = 0.0
+        for q in range(d):
+            wn += W[j, q] * W[j, q]
+        bw = band_rel * math.sqrt(wn)
+        gmin = np.inf
+        for i in range(n):
+            sg = 2.0 * S[j, i] - 1.0
+            v = sg * (P[i] + Ae * R[i]) / xn[i] - bw if (xn[i] > 0.0 and slide[j, i] == 0) else np.inf
+            gmin = min(gmin, v)
+        gap_out[j] = max(0.0, gmin * (1.0 - 1e-9) - 1e-15 * math.sqrt(wn))
     return nbusy
 
 
