@@ -61,8 +61,23 @@ def _sinhc(x):
 
 @njit(cache=True, fastmath=_FAST)
 def _aA(a0, p0, delta, t):
-    """(a(t), A(t)) of the frozen linear flow."""
+    """(a(t), A(t)) of the frozen linear flow (x = delta t >= 0): one expm1, with
+    cosh x = 1 + e^2 / (2 (1 + e)), sinh x = e (2 + e) / (2 (1 + e)) and
+    t^2 sinhc(x / 2)^2 = e^2 / ((1 + e) delta^2) for e = expm1(x) (no cancellation); short
+    series below _SINHC_CUT, and sinh and cosh where e^2 could overflow."""
     x = delta * t
+    if x < _SINHC_CUT:
+        x2 = x * x
+        s1 = 1.0 + x2 / 6.0 * (1.0 + x2 / 20.0)
+        s2 = 1.0 + x2 / 24.0 * (1.0 + x2 / 80.0)
+        ch = 1.0 + 0.5 * x2 * (1.0 + x2 / 12.0)
+        return a0 * ch + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
+    if x < 300.0:
+        e = math.expm1(x)
+        ep = 1.0 + e
+        sh = e * (2.0 + e) / (2.0 * ep) / delta  # t sinhc(x)
+        ch = 1.0 + e * e / (2.0 * ep)
+        return a0 * ch + p0 * sh, a0 * sh + 0.5 * p0 * (e * e / ep) / (delta * delta)
     s1 = _sinhc(x)
     s2 = _sinhc(0.5 * x)
     return a0 * math.cosh(x) + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
