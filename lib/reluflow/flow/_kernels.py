@@ -156,16 +156,49 @@ def outputs(a, W, S, XT):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf):
-    """D_on and the effective D of neuron j."""
+def _weighted(XT, rho):
+    """RX = rho_i x_i as columns (d, n), for :func:`_drive`."""
     d, n = XT.shape
-    for i in range(n):
-        rbuf[i] = rho[i] * S[j, i]  # (branch-free: the pattern is unpredictable)
+    RX = np.empty((d, n))
+    for k in range(d):
+        for i in range(n):
+            RX[k, i] = rho[i] * XT[k, i]
+    return RX
+
+
+@njit(cache=True, fastmath=_FAST)
+def _don_all(S, RX):
+    """D_on of all neurons (m, d), in one tight loop (the hot part of :func:`bulk` and
+    :func:`sensitivity`; as a separate loop it compiles to vectorised reductions)."""
+    m = S.shape[0]
+    d, n = RX.shape
+    out = np.empty((m, d))
+    for j in range(m):
+        for k in range(d):
+            acc = 0.0
+            for i in range(n):
+                acc += RX[k, i] * S[j, i]
+            out[j, k] = acc
+    return out
+
+
+@njit(cache=True, fastmath=_FAST)
+def _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D):
+    """D_on and the effective D of neuron j (``RX``: :func:`_weighted` of the residuals)."""
+    d, n = XT.shape
     for k in range(d):
         acc = 0.0
         for i in range(n):
-            acc += rbuf[i] * XT[k, i]
+            acc += RX[k, i] * S[j, i]  # (branch-free, one vectorised reduction per coordinate)
         Don[k] = acc
+    _effective(j, nslide, face1, Dext, XT, G, Don, D)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _effective(j, nslide, face1, Dext, XT, G, Don, D):
+    """The effective D of neuron j from its D_on: projected off its single sliding face, or
+    ``Dext[j]`` for two or more."""
+    d = XT.shape[0]
     if nslide[j] >= 2:
         for k in range(d):
             D[k] = Dext[j, k]
@@ -405,16 +438,24 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
     m = a.size
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
+    DON = _don_all(S, _weighted(XT, rho))
     nbusy = 0
     lip = 1.0 + band_rel
     for j in range(m):
-        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        # (the common path is written inline: a call with array arguments costs ~0.1 µs)
+        for q in range(d):
+            Don[q] = DON[j, q]
+            D[q] = DON[j, q]
+        if nslide[j]:
+            _effective(j, nslide, face1, Dext, XT, G, Don, D)
         dd = 0.0
+        pw = 0.0
         for q in range(d):
             Dst[j, q] = D[q]
             dd += D[q] * D[q]
+            pw += W[j, q] * D[q]
         dn = math.sqrt(dd)
-        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+        a0, p0, delta = a[j], c * pw, sqrt_c * dn  # (as _rates)
         busy = False
         alpha1[j] = np.nan
         if nslide[j] == 1:
@@ -428,9 +469,30 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
         elif nslide[j] >= 2:
             busy |= not multi_ok[j]
         if not busy and gap[j] > 0.0:
+            g0 = gap[j]
             lo, hi, ae, Ae = _A_range_end(a0, p0, delta, h)
-            reach = lip * max(-lo, hi) * dn
-            if reach * (1.0 + 1e-6) < gap[j]:  # no point can be reached: skip the scan
+            # any direction: the distances shrink by at most lip |A| |D|
+            ok = lip * max(-lo, hi) * dn * (1.0 + 1e-6) < g0
+            gend = g0 - lip * abs(Ae) * dn * (1.0 + 1e-6)
+            # D = kappa w + D_perp: the distances scale by 1 + kappa A and shrink by at most
+            # lip |A| |D_perp| (a neuron growing or shrinking along itself keeps its signs)
+            ww = 0.0
+            for q in range(d):
+                ww += W[j, q] * W[j, q]
+            if ww > 0.0:
+                kap = pw / ww
+                dp2 = 0.0
+                for q in range(d):
+                    v = D[q] - kap * W[j, q]
+                    dp2 += v * v
+                dpn = math.sqrt(dp2) * (1.0 + 1e-6)
+                f_lo = g0 * (1.0 + kap * lo) - lip * abs(lo) * dpn
+                f_hi = g0 * (1.0 + kap * hi) - lip * hi * dpn
+                if min(f_lo, f_hi) > 1e-9 * g0:
+                    gr = (g0 * (1.0 + kap * Ae) - lip * abs(Ae) * dpn) * (1.0 - 1e-9)
+                    gend = max(gend, gr) if ok else gr
+                    ok = True
+            if ok:  # no point can be reached: skip the scan
                 state[j] = 0
                 a[j] = ae
                 for q in range(d):
@@ -438,7 +500,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
                 elapsed[j] = h
                 if nslide[j] == 1:
                     _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
-                gap_out[j] = gap[j] - lip * abs(Ae) * dn * (1.0 + 1e-6)
+                gap_out[j] = max(0.0, gend)
                 continue
         s = 1.0 if a0 >= 0 else -1.0
         sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
@@ -481,9 +543,13 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, o
     Don = np.empty(d)
     dD = np.empty(d)
     D2 = np.empty(d)
-    rbuf = np.empty(n)
+    DON = _don_all(S, _weighted(XT, drho))
     for j in range(m):
-        _drive(j, S, nslide, face1, dDext, XT, G, drho, Don, dD, rbuf)
+        for q in range(d):
+            Don[q] = DON[j, q]
+            dD[q] = DON[j, q]
+        if nslide[j]:  # (a call with array arguments costs ~0.1 µs: only when needed)
+            _effective(j, nslide, face1, dDext, XT, G, Don, dD)
         dd1 = 0.0
         dd2 = 0.0
         p1 = 0.0
@@ -512,6 +578,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
     problem); when the log is nearly full the remaining neurons are left in that state."""
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
+    RX = _weighted(XT, rho)
     nlog = 0
     for jj in range(J.size):
         if nlog > log.shape[0] - 2 * n - 8:
@@ -520,7 +587,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
         t = elapsed[j]
         start = state[j] == 5
         state[j] = 0
-        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
         a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
         s = 1.0 if a0 >= 0 else -1.0
         sbest, nflag = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
@@ -531,7 +598,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
             if state[j] == 1:
                 continue
             if again:  # the pattern or the state changed: recompute the rows
-                _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+                _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
                 a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
                 sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
                                  False, s, absr, face_tol, flag, mark)
@@ -602,7 +669,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
                     state[j] = 1
                     break
                 nlog = nlog2
-            _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+            _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
             a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
             s = 1.0 if a0 >= 0 else -1.0
             sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
