@@ -249,16 +249,9 @@ class _Engine:
             Dext[multi] = self._deff(multi, S, slide, rho)
             multi_ok[multi] = self._alpha_ok(multi, S, slide, rho)
         absr = self.absgram @ np.abs(rho) + 1e-300
-        seen = np.zeros((m, n), np.uint8)
-        cand = np.zeros((m, n), np.uint8)
         elapsed = np.zeros(m)
-        nev = np.zeros(m, np.int64)
-        stall = np.zeros(m, np.int64)
         state = np.zeros(m, np.int8)
         counters = np.zeros(2, np.int64)
-        if self._log is None or self._log.shape[0] < LOG_ROWS * m:
-            self._log = np.empty((max(4096, LOG_ROWS * m), 5))
-        log = self._log
         changes: list = []
         K = self.kernels
         Dst = np.empty((m, d))
@@ -268,6 +261,14 @@ class _Engine:
                       self.c, self.sqrt_c, BAND, FACE_TOL, state, elapsed, Dst, alpha1,
                       np.zeros(m) if gap is None else gap, gap_out)  # fmt: skip
         J = np.flatnonzero(state == 5) if busy else np.zeros(0, np.int64)
+        if J.size:  # (the event rounds' work arrays)
+            seen = np.zeros((m, n), np.uint8)
+            cand = np.zeros((m, n), np.uint8)
+            nev = np.zeros(m, np.int64)
+            stall = np.zeros(m, np.int64)
+            if self._log is None or self._log.shape[0] < LOG_ROWS * m:
+                self._log = np.empty((max(4096, LOG_ROWS * m), 5))
+            log = self._log
         while J.size:
             nlog = K.propagate(
                 J, a, W, S, slide, nslide, face1, Dext, multi_ok, self.XT, self.gram, self.xn, rho,
