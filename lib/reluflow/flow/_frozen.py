@@ -293,19 +293,19 @@ class _Engine:
         return _Result(a, W, S, slide, nslide, face1, Dst, alpha1, gap_out, changes, int(counters[0]),
                        int(counters[1]))
 
-    def sensitivity(self, a, W, S, slide, modes, Dst, drho, h) -> np.ndarray:
-        """Per parameter, how much the closed-form step of each neuron from (a, W) over h
-        moves when its D changes from ``Dst`` by the effective D of ``-drho`` (pattern and
-        sliding set of the start): the exponential method's error estimate."""
+    def error(self, a, W, S, slide, modes, Dst, drho, h, a_end, W_end, atol, rtol) -> float:
+        """The exponential method's error estimate: per parameter, how much the closed-form
+        step of each neuron from (a, W) over h moves when its D changes from ``Dst`` by the
+        effective D of ``-drho`` (pattern and sliding set of the start), as the RMS of its
+        ratio to atol + rtol max(|y0|, |y1|) (y1 = (a_end, W_end))."""
         m, d = W.shape
         nslide, face1 = modes
         dDext = np.zeros((m, d))
         multi = np.flatnonzero(nslide >= 2)
         if multi.size:
             dDext[multi] = self._deff(multi, S, slide, drho)
-        out = np.empty(m * (d + 1))
-        return self.kernels.sensitivity(a, W, S, nslide, face1, dDext, Dst, self.XT, self.gram, drho, h, self.c,
-                                        self.sqrt_c, out)  # fmt: skip
+        return float(self.kernels.sensitivity(a, W, S, nslide, face1, dDext, Dst, self.XT, self.gram, drho, h,
+                                              self.c, self.sqrt_c, a_end, W_end, atol, rtol))  # fmt: skip
 
     @staticmethod
     def _fail(J, st, nev, h):

@@ -538,16 +538,18 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
 
 
 @njit(cache=True, fastmath=_FAST)
-def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, out):
-    """The error estimate of a step, per parameter (``out``, laid out as (a, W.ravel())):
-    the change of each neuron's closed form over h, from its start state and pattern, when
-    its effective D changes from ``Dst`` to ``Dst - dD`` with dD the effective D of the
-    residual change ``drho`` (projected off a single sliding face; ``dDext`` for two or more)."""
+def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, a_end, W_end, atol, rtol):
+    """The error estimate of a step: per parameter, the change dy of each neuron's closed
+    form over h, from its start state and pattern, when its effective D changes from
+    ``Dst`` to ``Dst - dD`` with dD the effective D of the residual change ``drho``
+    (projected off a single sliding face; ``dDext`` for two or more); returned as the RMS
+    of dy / (atol + rtol max(|y0|, |y1|)) over all parameters (y1: ``a_end``, ``W_end``)."""
     m = a.size
     d, n = XT.shape
     Don = np.empty(d)
     dD = np.empty(d)
     D2 = np.empty(d)
+    total = 0.0
     DON = _don_all(S, _weighted(XT, drho))
     for j in range(m):
         for q in range(d):
@@ -567,10 +569,13 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, o
             p2 += W[j, q] * D2[q]
         a1, A1 = _aA(a[j], c * p1, sqrt_c * math.sqrt(dd1), h)
         a2, A2 = _aA(a[j], c * p2, sqrt_c * math.sqrt(dd2), h)
-        out[j] = a1 - a2
+        e = (a1 - a2) / (atol + rtol * max(abs(a[j]), abs(a_end[j])))
+        acc = e * e
         for q in range(d):
-            out[m + j * d + q] = A1 * Dst[j, q] - A2 * D2[q]
-    return out
+            e = (A1 * Dst[j, q] - A2 * D2[q]) / (atol + rtol * max(abs(W[j, q]), abs(W_end[j, q])))
+            acc += e * e
+        total += acc
+    return math.sqrt(total / (m * (d + 1)))
 
 
 @njit(cache=True, fastmath=_FAST)
