@@ -444,21 +444,33 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
     DON = _don_all(S, _weighted(XT, rho))
-    nbusy = 0
+    # (the loop over all neurons makes no calls taking arrays: each costs ~0.1 µs, and in a
+    # loop body even when not taken; the few neurons that need them are listed for later)
+    DEF = DON.copy()  # effective D (as _effective)
+    for j in range(m):
+        if nslide[j] == 1:
+            f = face1[j]
+            g = 0.0
+            for q in range(d):
+                g += DEF[j, q] * XT[q, f]
+            g /= G[f, f]
+            for q in range(d):
+                DEF[j, q] -= g * XT[q, f]
+        elif nslide[j] >= 2:
+            for q in range(d):
+                DEF[j, q] = Dext[j, q]
+    todo = np.empty(m, np.int64)  # neurons to scan
+    pre = np.zeros(m, np.bool_)  # (their start checks already failed)
+    nt = 0
     lip = 1.0 + band_rel
     for j in range(m):
-        # (the common path is written inline: a call with array arguments costs ~0.1 µs)
-        for q in range(d):
-            Don[q] = DON[j, q]
-            D[q] = DON[j, q]
-        if nslide[j]:
-            _effective(j, nslide, face1, Dext, XT, G, Don, D)
         dd = 0.0
         pw = 0.0
         for q in range(d):
-            Dst[j, q] = D[q]
-            dd += D[q] * D[q]
-            pw += W[j, q] * D[q]
+            Dq = DEF[j, q]
+            Dst[j, q] = Dq
+            dd += Dq * Dq
+            pw += W[j, q] * Dq
         dn = math.sqrt(dd)
         a0, p0, delta = a[j], c * pw, sqrt_c * dn  # (as _rates)
         busy = False
@@ -467,7 +479,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
             f = face1[j]
             qv = 0.0
             for q in range(d):
-                qv += Don[q] * XT[q, f]
+                qv += DON[j, q] * XT[q, f]
             alpha = -qv / (rho[f] * G[f, f])
             alpha1[j] = alpha
             busy |= not (0.0 <= alpha <= 1.0)
@@ -488,7 +500,7 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
                 kap = pw / ww
                 dp2 = 0.0
                 for q in range(d):
-                    v = D[q] - kap * W[j, q]
+                    v = DEF[j, q] - kap * W[j, q]
                     dp2 += v * v
                 dpn = math.sqrt(dp2) * (1.0 + 1e-6)
                 f_lo = g0 * (1.0 + kap * lo) - lip * abs(lo) * dpn
@@ -501,16 +513,31 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
                 state[j] = 0
                 a[j] = ae
                 for q in range(d):
-                    W[j, q] += Ae * D[q]
+                    W[j, q] += Ae * DEF[j, q]
                 elapsed[j] = h
-                if nslide[j] == 1:
-                    _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+                if nslide[j] == 1:  # (as _snap_one: removes round-off drift)
+                    f = face1[j]
+                    g = 0.0
+                    for q in range(d):
+                        g += W[j, q] * XT[q, f]
+                    g /= G[f, f]
+                    for q in range(d):
+                        W[j, q] -= g * XT[q, f]
                 gap_out[j] = max(0.0, gend)
                 continue
+        todo[nt] = j
+        pre[j] = busy
+        nt += 1
+    nbusy = 0
+    for e in range(nt):
+        j = todo[e]
+        for q in range(d):
+            D[q] = DEF[j, q]
+        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
         s = 1.0 if a0 >= 0 else -1.0
         sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
                              True, s, absr, face_tol, flag, mark)
-        busy |= nflag > 0
+        busy = pre[j] or nflag > 0
         tb = math.log1p(delta * sbest) / delta if delta > 0.0 else sbest
         busy |= tb <= h
         gap_out[j] = 0.0
@@ -546,17 +573,24 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, a
     of dy / (atol + rtol max(|y0|, |y1|)) over all parameters (y1: ``a_end``, ``W_end``)."""
     m = a.size
     d, n = XT.shape
-    Don = np.empty(d)
     dD = np.empty(d)
     D2 = np.empty(d)
     total = 0.0
     DON = _don_all(S, _weighted(XT, drho))
     for j in range(m):
         for q in range(d):
-            Don[q] = DON[j, q]
             dD[q] = DON[j, q]
-        if nslide[j]:  # (a call with array arguments costs ~0.1 µs: only when needed)
-            _effective(j, nslide, face1, dDext, XT, G, Don, dD)
+        if nslide[j] == 1:  # (as _effective, inline: a call taking arrays costs ~0.1 µs)
+            f = face1[j]
+            g = 0.0
+            for q in range(d):
+                g += dD[q] * XT[q, f]
+            g /= G[f, f]
+            for q in range(d):
+                dD[q] -= g * XT[q, f]
+        elif nslide[j] >= 2:
+            for q in range(d):
+                dD[q] = dDext[j, q]
         dd1 = 0.0
         dd2 = 0.0
         p1 = 0.0
