@@ -6,13 +6,15 @@ its linear flow, activation events are roots of quadratics in expm1(delta t) / d
 Filippov sliding is the same flow with D_j projected off the neuron's faces, so events and
 sliding cost no gradient evaluation.
 
-Event rounds. The neurons are independent while rho is frozen, so the compiled kernel
-:func:`reluflow.flow._kernels.propagate` carries every neuron on its own through its events
-to the end of the step, solving one-face problems itself. A neuron that meets two or more
-faces at once pauses; its face problem (any number of faces,
-:func:`reluflow.flow._faces.solve_faces`) is solved here, and the paused neurons resume in the
-next round. The rounds are as many as the largest number of multi-face events of one
-neuron in the step, not the number of events.
+Event rounds. The neurons are independent while rho is frozen, so the compiled kernels
+carry every neuron on its own through its events to the end of the step:
+:func:`reluflow.flow._kernels.bulk` moves the neurons without events (skipping the points of
+those whose distance to their nearest face, kept per neuron in ``gap``, outlasts the step),
+and :func:`reluflow.flow._kernels.propagate` the others, solving their face problems (any
+number of faces) with the compiled port of :func:`reluflow.flow._faces.solve_faces`. With
+``_Engine.compiled_faces = False`` (the reference, for the tests) a neuron that meets two
+or more faces pauses instead, its face problem is solved here in Python, and the paused
+neurons resume in the next round; a full event log also pauses a neuron.
 
 A pair inside the band ``BAND`` (relative to |w_j| |x_i|) is re-examined by the face
 problem, and a switched pair must leave it to switch back. A pair that crosses its band a
