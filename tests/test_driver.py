@@ -128,7 +128,8 @@ def test_outer_rate_zero_first_step_is_a_tenth_of_the_fastest_neurons_travel_tim
     data, net0, loss = two_point(), rf.small_init(10, 2, 0.3, seed=2), rf.losses.get("logistic")
     rho = loss._weighted_residual(data)(net0(data.X))
     D = np.linalg.norm(((net0.W @ data.X.T > 0) * rho) @ data.X, axis=1)
-    h0 = 0.1 * np.min(np.linalg.norm(net0.W, axis=1) / (np.abs(net0.a) * D))
+    speed = np.abs(net0.a) * D
+    h0 = 0.1 * np.min(np.linalg.norm(net0.W, axis=1)[speed > 0] / speed[speed > 0])  # (idle neurons: no bound)
     stepper = ExponentialStepper(net0.a, net0.W, data, loss, 6.0, 1e-7, 1e-12, None, outer_rate=0.0)
     assert 0.0 < h0 < 6.0 and stepper.h == pytest.approx(h0, rel=1e-12)
     # a neuron without drive (a_j = 0) does not make the first step infinite
