@@ -223,7 +223,6 @@ class ExponentialStepper:
     def _accept(self, t, h, new, rho_m, rho1, t_end) -> None:
         self.nsteps += 1
         self.nev_acc += new.nevents
-        y1 = self._flat(new)
         if self.rec.t_eval is not None:
             a_s, W_s, S_s, sl_s = self.a, self.W, self.S, self.slide
 
@@ -231,7 +230,7 @@ class ExponentialStepper:
 
             def dense(x):
                 if x >= 1.0:
-                    return y1
+                    return self._flat(new)
                 return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s, gap_s))
 
             self.rec.add_interval(t, t + h, dense, h)
@@ -253,7 +252,8 @@ class ExponentialStepper:
         self.a, self.W, self.S, self.slide, self.rho0 = new.a, new.W, new.S, new.slide, rho1
         self.modes = (new.nslide, new.face1)
         self.gap = new.gap
-        self.rec.add_point(self.t, y1)
+        if self.rec.t_eval is None:
+            self.rec.add_point(self.t, self._flat(new))
 
     def finish(self, status: int) -> dict:
         open_ = ~np.isnan(self.slide_start)

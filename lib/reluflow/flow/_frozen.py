@@ -65,13 +65,17 @@ class _Result:
     changes: list = field(default_factory=list)  # arrays (local time, j, i, old code, new code)
     nevents: int = 0  # per-neuron event handlings (a neuron's simultaneous crossings count once)
     nresync: int = 0  # pairs found on the wrong side of their band at the start (not expected)
+    _rows: np.ndarray | None = None  # (change_rows, once computed)
 
     def change_rows(self) -> np.ndarray:
-        """The changes as one (k, 5) array, in time order."""
-        if not self.changes:
-            return np.zeros((0, 5))
-        rows = np.concatenate(self.changes)
-        return rows[np.argsort(rows[:, 0], kind="stable")]
+        """The changes as one (k, 5) array, in time order (computed once)."""
+        if self._rows is None:
+            if not self.changes:
+                self._rows = np.zeros((0, 5))
+            else:
+                rows = np.concatenate(self.changes)
+                self._rows = rows[np.argsort(rows[:, 0], kind="stable")]
+        return self._rows
 
 
 class _Engine:
@@ -183,6 +187,8 @@ class _Engine:
                 _, bm = self._alphas(multi, S, slide, rho_half)
                 owner = np.concatenate([owner, multi[rows]])
                 a0, am = np.concatenate([a0, b0]), np.concatenate([am, bm])
+            elif not owner.size:  # (no sliding neuron)
+                return out
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             slope = (am - a0) / (0.5 * h)
             inside = (a0 >= 0) & (a0 <= 1) & np.isfinite(slope)
