@@ -190,3 +190,25 @@ def test_compiled_faces_run_like_the_python_faces_on_the_hypercube(monkeypatch):
     assert fast.success and ref.success
     assert (fast.nfev, fast.nsteps, fast.info["nevents_total"]) == (ref.nfev, ref.nsteps, ref.info["nevents_total"])
     assert rel_err(fast.final.flat(), ref.final.flat()) < 1e-11
+
+
+def test_compiled_gram_solve_matches_the_pseudo_inverse():
+    from reluflow.flow import _kernels
+
+    rng = np.random.default_rng(9)
+    for degenerate in (False, True):
+        X = random_faces(rng, degenerate)
+        while X.shape[0] < 8:
+            X = random_faces(rng, degenerate)
+        G = X @ X.T
+        n = X.shape[0]
+        mask = rng.random((12, n)) < 0.3
+        mask[np.arange(12), rng.integers(0, n, 12)] = True
+        B = rng.standard_normal((12, n))
+        C = _kernels.gram_solve(mask, B, G, np.einsum("ij,ij->i", X, X))
+        for e in range(12):
+            K = np.flatnonzero(mask[e])
+            # the same projection onto span{x_k : k in K} as the least-norm least-squares solution
+            ref = np.linalg.pinv(G[np.ix_(K, K)]) @ B[e, K]
+            np.testing.assert_allclose(C[e, K] @ X[K], ref @ X[K], atol=1e-8 * (1 + np.abs(ref @ X[K]).max()))
+            assert not C[e, ~mask[e]].any()

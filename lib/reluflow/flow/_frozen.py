@@ -116,7 +116,11 @@ class _Engine:
         """For each row e with faces K_e = mask[e] (|K_e| >= 1), solve G_KK c = B[e, K_e]
         (B is (k, n)); returns C (k, n), zero off K_e. Vectorized over the rows with the same
         number of faces; several faces through the pseudo-inverse (dependent faces included:
-        the least-squares solution of least norm)."""
+        the least-squares solution of least norm). Compiled (Cholesky for independent faces)
+        unless ``compiled_faces`` is False."""
+        if self.compiled_faces:
+            return self.kernels.gram_solve(np.ascontiguousarray(mask), np.ascontiguousarray(B, dtype=float),
+                                           self.gram, self.xn2)  # fmt: skip
         C = np.zeros(B.shape)
         cnt = mask.sum(axis=1)
         one = np.flatnonzero(cnt == 1)

@@ -1207,3 +1207,38 @@ def _faces_one(j, t, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face
                 acc += C[e] * XT[q, L[e]]
             Dext[j, q] = Don[q] - acc
     return nlog
+
+
+@njit(cache=True)
+def gram_solve(mask, B, G, xn2):
+    """For each row e with faces K_e = mask[e], solve G_KK c = B[e, K_e]; returns C (k, n),
+    zero off K_e (compiled :meth:`reluflow.flow._frozen._Engine._gram_solve`). Independent
+    faces by Cholesky; dependent ones (repeated or antipodal points, more faces than
+    dimensions: a pivot below RANK_TOL) through the pseudo-inverse, the least-squares
+    solution of least norm."""
+    k, n = mask.shape
+    C = np.zeros((k, n))
+    idx = np.empty(n, np.int64)
+    rhs = np.empty(n)
+    sol = np.empty(n)
+    for e in range(k):
+        nk = 0
+        for i in range(n):
+            if mask[e, i]:
+                idx[nk] = i
+                rhs[nk] = B[e, i]
+                nk += 1
+        if nk == 0:
+            continue
+        if nk == 1:
+            C[e, idx[0]] = B[e, idx[0]] / xn2[idx[0]]
+            continue
+        if not _chol_solve(G, idx, nk, rhs, sol):
+            GK = np.empty((nk, nk))
+            for a in range(nk):
+                for b in range(nk):
+                    GK[a, b] = G[idx[a], idx[b]]
+            sol[:nk] = np.linalg.pinv(GK) @ rhs[:nk]
+        for a in range(nk):
+            C[e, idx[a]] = sol[a]
+    return C
