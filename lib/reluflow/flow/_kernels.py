@@ -72,11 +72,11 @@ def _aA(a0, p0, delta, t):
     t^2 sinhc(x / 2)^2 = e^2 / ((1 + e) delta^2) for e = expm1(x) (no cancellation); short
     series below _SINHC_CUT, and sinh and cosh where e^2 could overflow."""
     x = delta * t
-    if x < _SINHC_CUT:
+    if x < _SINHC_CUT:  # (products with the reciprocals: divisions are slow)
         x2 = x * x
-        s1 = 1.0 + x2 / 6.0 * (1.0 + x2 / 20.0)
-        s2 = 1.0 + x2 / 24.0 * (1.0 + x2 / 80.0)
-        ch = 1.0 + 0.5 * x2 * (1.0 + x2 / 12.0)
+        s1 = 1.0 + x2 * (1.0 / 6.0) * (1.0 + x2 * (1.0 / 20.0))
+        s2 = 1.0 + x2 * (1.0 / 24.0) * (1.0 + x2 * (1.0 / 80.0))
+        ch = 1.0 + 0.5 * x2 * (1.0 + x2 * (1.0 / 12.0))
         return a0 * ch + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
     if x < 300.0:
         e = math.expm1(x)
@@ -121,13 +121,13 @@ def _A_range_end(a0, p0, delta, rem):
     ae, Ae = _aA(a0, p0, delta, rem)
     lo, hi = min(0.0, Ae), max(0.0, Ae)
     ts = -1.0
-    if delta > 0.0:
-        if p0 != 0.0:
+    if (a0 > 0.0 and p0 < 0.0) or (a0 < 0.0 and p0 > 0.0):  # (else a keeps its sign)
+        if delta > 0.0:
             z = -a0 * delta / p0
-            if 0.0 < z < 1.0:
+            if z < 1.0:
                 ts = math.atanh(z) / delta
-    elif p0 != 0.0:
-        ts = -a0 / p0
+        else:
+            ts = -a0 / p0
     if 0.0 < ts < rem:
         _, As = _aA(a0, p0, delta, ts)
         lo, hi = min(lo, As), max(hi, As)
