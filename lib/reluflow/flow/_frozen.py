@@ -193,13 +193,7 @@ class _Engine:
                 a0, am = np.concatenate([a0, b0]), np.concatenate([am, bm])
             elif not owner.size:  # (no sliding neuron)
                 return out
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            slope = (am - a0) / (0.5 * h)
-            inside = (a0 >= 0) & (a0 <= 1) & np.isfinite(slope)
-            tr = np.where(slope < 0, -a0 / slope, np.where(slope > 0, (1.0 - a0) / slope, np.inf))
-        ok = inside & (tr >= RELEASE_MIN * h) & (tr < (1.0 - RELEASE_MIN) * h)
-        np.minimum.at(out, owner[ok], tr[ok])
-        return out
+        return self.kernels.release_min(owner, np.asarray(a0, float), np.asarray(am, float), h, RELEASE_MIN, out)
 
     def _faces(self, rows, a, W, S, slide, rho, absr, elapsed, cand, changes, nslide, face1, Dext) -> None:
         """The face problems of the paused neurons ``rows`` (their candidate faces in

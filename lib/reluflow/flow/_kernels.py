@@ -1242,3 +1242,26 @@ def gram_solve(mask, B, G, xn2):
         for a in range(nk):
             C[e, idx[a]] = sol[a]
     return C
+
+
+@njit(cache=True)
+def release_min(owner, a0, am, h, rmin, out):
+    """The release search of :meth:`reluflow.flow._frozen._Engine.release_times`: for each
+    multiplier (of neuron ``owner[e]``, ``a0`` at time 0, ``am`` at h/2, moving linearly),
+    the time it leaves [0, 1] if in [rmin h, (1 - rmin) h); the earliest per neuron into
+    ``out`` (in place)."""
+    for e in range(owner.size):
+        x0 = a0[e]
+        slope = (am[e] - x0) / (0.5 * h)
+        if not (x0 >= 0.0 and x0 <= 1.0 and math.isfinite(slope)):
+            continue
+        if slope < 0.0:
+            tr = -x0 / slope
+        elif slope > 0.0:
+            tr = (1.0 - x0) / slope
+        else:
+            continue
+        if tr >= rmin * h and tr < (1.0 - rmin) * h:
+            j = owner[e]
+            out[j] = min(out[j], tr)
+    return out
