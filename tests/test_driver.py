@@ -118,3 +118,22 @@ def test_a_quick_run_is_silent():
         warnings.simplefilter("error")
         tr = rf.gradient_flow(rf.small_init(10, 3, 1e-3, seed=0), separable(), "logistic", 50.0)
     assert tr.success and tr.info["wall_time"] > 0 and tr.info["outer_rate"] == 1.0
+
+
+def test_outer_rate_zero_first_step_is_a_tenth_of_the_fastest_neurons_travel_time():
+    # no e-folding with a frozen outer layer: w_j moves at |a_j| |D_j|, so the first step is
+    # a tenth of min_j |w_j| / (|a_j| |D_j|) (not t_end, which would be rejected many times)
+    from reluflow.flow._exponential import ExponentialStepper
+
+    data, net0, loss = two_point(), rf.small_init(10, 2, 0.3, seed=2), rf.losses.get("logistic")
+    rho = loss._weighted_residual(data)(net0(data.X))
+    D = np.linalg.norm(((net0.W @ data.X.T > 0) * rho) @ data.X, axis=1)
+    speed = np.abs(net0.a) * D
+    h0 = 0.1 * np.min(np.linalg.norm(net0.W, axis=1)[speed > 0] / speed[speed > 0])  # (idle neurons: no bound)
+    stepper = ExponentialStepper(net0.a, net0.W, data, loss, 6.0, 1e-7, 1e-12, None, outer_rate=0.0)
+    assert 0.0 < h0 < 6.0 and stepper.h == pytest.approx(h0, rel=1e-12)
+    # a neuron without drive (a_j = 0) does not make the first step infinite
+    a = net0.a.copy()
+    a[0] = 0.0
+    still = rf.gradient_flow(rf.Network(a, net0.W), data, "logistic", 6.0, method="exponential", outer_rate=0.0)
+    assert still.success and 0.0 < still.t[1] < 6.0

@@ -319,3 +319,40 @@ def test_a_crossing_is_not_delayed_by_the_residuals_of_the_crossed_predictor():
     assert kinds == [(int(s["neuron"]), int(s["point"]), str(s["kind"])) for s in ref.switches]
     k = kinds.index((5, 2, "off"))
     assert abs(traj.switches["t"][k] - ref.switches["t"][k]) < 0.2
+
+
+# ------------------------------------------------------------- speed paths change nothing
+def test_skipping_neurons_far_from_their_faces_changes_nothing(monkeypatch):
+    # the per-neuron distance bound only skips work: without it, the same run bit for bit
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import scaleprobs
+
+    from reluflow.flow._frozen import _Engine
+
+    p = scaleprobs.stewart(60)
+    fast = integrate(p.net0, p.data, p.loss, 300.0)
+    plain = _Engine.propagate
+    monkeypatch.setattr(_Engine, "propagate", lambda self, *args: plain(self, *args[:7]))  # (no gap)
+    ref = integrate(p.net0, p.data, p.loss, 300.0)
+    assert fast.success and (fast.nfev, fast.nsteps) == (ref.nfev, ref.nsteps)
+    assert np.array_equal(fast.final.flat(), ref.final.flat())
+
+
+def test_closed_form_coefficients_are_accurate_in_every_regime():
+    from reluflow.flow import _kernels
+
+    rng = np.random.default_rng(5)
+    for x in np.concatenate([[0.0, 1e-12, 9.99e-4, 1.001e-3, 0.5, 3.0, 299.0, 301.0], rng.uniform(0, 40, 20)]):
+        delta, a0, p0 = 0.7, float(rng.standard_normal()), float(rng.standard_normal())
+        t = x / delta
+        a, A = _kernels._aA(a0, p0, delta, t)
+        # reference: the textbook forms (accurate away from x = 0) or the series near it
+        if x > 1e-2:
+            a_ref = a0 * np.cosh(x) + p0 * np.sinh(x) / delta
+            A_ref = a0 * np.sinh(x) / delta + p0 * (np.cosh(x) - 1.0) / delta**2
+        else:
+            a_ref = a0 * (1 + x**2 / 2 + x**4 / 24) + p0 * t * (1 + x**2 / 6 + x**4 / 120)
+            A_ref = a0 * t * (1 + x**2 / 6 + x**4 / 120) + p0 * t**2 * (0.5 + x**2 / 24 + x**4 / 720)
+        scale_a = abs(a0 * np.cosh(x)) + abs(p0 * np.sinh(x) / delta) + abs(p0 * t)
+        scale_A = abs(a0 * np.sinh(x) / delta) + abs(a0 * t) + abs(p0) * t**2 * np.cosh(x)
+        assert abs(a - a_ref) <= 1e-13 * scale_a and abs(A - A_ref) <= 1e-13 * scale_A, x

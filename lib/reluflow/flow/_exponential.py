@@ -100,6 +100,7 @@ class ExponentialStepper:
         self.S = (self.W @ eng.XT) > 0
         self.slide = np.zeros_like(self.S)
         self.modes = eng.modes(self.slide)  # (sliding faces per neuron, the single face or -1)
+        self.gap = np.zeros(self.a.size)  # (distances to the band edges, 0: unknown; see _Engine.propagate)
         self.t = 0.0
         self.nsteps = self.nrejected = self.nev_acc = self.nev_all = self.nprop = 0
         self.ncut = self.nresync = self.ncross = 0
@@ -107,11 +108,24 @@ class ExponentialStepper:
         self.slide_start = np.full(self.S.shape, np.nan)
         self.sliding_time, self.sliding_entries = 0.0, 0
         self.rho0 = eng.rho(self.a, self.W, self.S)
-        # initial step: a tenth of the fastest neuron's e-folding time under the initial residuals
-        with np.errstate(over="ignore", invalid="ignore"):
-            Dmax = float(np.max(np.linalg.norm((self.S * self.rho0) @ eng.X, axis=1), initial=0.0))
-            Dmax *= np.sqrt(outer_rate)
-        self.h = min(t_end, 0.1 / Dmax) if np.isfinite(Dmax) and Dmax > 0 else t_end
+        self.h = self._first_step(t_end, outer_rate)
+
+    def _first_step(self, t_end: float, outer_rate: float) -> float:
+        """A tenth of the fastest neuron's e-folding time under the initial residuals; with
+        the outer layer frozen (``outer_rate`` 0: no e-folding, w_j moves at the constant
+        speed |a_j| |D_j|), a tenth of the shortest time in which a neuron moves by its own
+        norm |w_j|. t_end if neither is finite and positive."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Dn = np.linalg.norm((self.S * self.rho0) @ self.eng.X, axis=1)
+            if outer_rate > 0:
+                rate = float(np.max(Dn, initial=0.0)) * np.sqrt(outer_rate)
+                h = 0.1 / rate
+            else:
+                speed = np.abs(self.a) * Dn
+                wn = np.linalg.norm(self.W, axis=1)
+                ok = (speed > 0) & (wn > 0) & np.isfinite(speed)
+                h = 0.1 * float(np.min(wn[ok] / speed[ok], initial=np.inf))
+        return min(t_end, h) if np.isfinite(h) and h > 0 else t_end
 
     @property
     def nfev(self) -> int:
@@ -125,8 +139,9 @@ class ExponentialStepper:
     def y(self) -> np.ndarray:
         return np.concatenate([self.a, self.W.ravel()])
 
-    def _prop(self, a, W, S, slide, rho, h, modes=None):
-        r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes)
+    def _prop(self, a, W, S, slide, rho, h, modes=None, gap=None):
+        r = self.eng.propagate(a, W, S, slide, rho, h, self.modes if modes is None else modes,
+                               self.gap if gap is None else gap)
         self.nev_all += r.nevents
         self.nresync += r.nresync
         self.nprop += 1
@@ -165,16 +180,13 @@ class ExponentialStepper:
             # the predictor crossed a boundary that the step, with the residuals of the
             # crossed midpoint, turns back from: retry (see _step)
             return h, np.inf, None, rho_m, rho1, h_uncut, t_con
-        y1 = self._flat(new)
-        if np.all(np.isfinite(y1)):
+        if np.isfinite(new.a).all() and np.isfinite(new.W).all():
             rho1 = eng.rho(new.a, new.W, new.S)
             if np.all(np.isfinite(rho1)):
                 # the same step with (rho0 + rho1) / 2 frozen differs by the closed forms'
                 # response to the change rho_m - (rho0 + rho1) / 2 = O(h^2)
-                dy = eng.sensitivity(a, W, S, slide, self.modes, new.Dst, rho_m - 0.5 * (rho0 + rho1), h)
-                y0 = np.concatenate([a, W.ravel()])
-                scale = self.atol + self.rtol * np.maximum(np.abs(y0), np.abs(y1))
-                err = float(np.sqrt(np.mean((dy / scale) ** 2)))
+                err = eng.error(a, W, S, slide, self.modes, new.Dst, rho_m - 0.5 * (rho0 + rho1), h, new.a, new.W,
+                                self.atol, self.rtol)  # fmt: skip
         return h, err, new, rho_m, rho1, h_uncut, 0.0
 
     @staticmethod
@@ -261,16 +273,15 @@ class ExponentialStepper:
     def _accept(self, t, h, new, rho_m, rho1, t_end) -> None:
         self.nsteps += 1
         self.nev_acc += new.nevents
-        y1 = self._flat(new)
         if self.rec.t_eval is not None:
             a_s, W_s, S_s, sl_s = self.a, self.W, self.S, self.slide
 
-            ns_s = self.modes
+            ns_s, gap_s = self.modes, self.gap
 
             def dense(x):
                 if x >= 1.0:
-                    return y1
-                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s))
+                    return self._flat(new)
+                return self._flat(self._prop(a_s, W_s, S_s, sl_s, rho_m, x * h, ns_s, gap_s))
 
             self.rec.add_interval(t, t + h, dense, h)
         rows = new.change_rows()
@@ -290,7 +301,9 @@ class ExponentialStepper:
         self.t = t_end if t_end - (t + h) < 1e-12 * t_end else t + h
         self.a, self.W, self.S, self.slide, self.rho0 = new.a, new.W, new.S, new.slide, rho1
         self.modes = (new.nslide, new.face1)
-        self.rec.add_point(self.t, y1)
+        self.gap = new.gap
+        if self.rec.t_eval is None:
+            self.rec.add_point(self.t, self._flat(new))
 
     def finish(self, status: int) -> dict:
         open_ = ~np.isnan(self.slide_start)

@@ -6,13 +6,15 @@ its linear flow, activation events are roots of quadratics in expm1(delta t) / d
 Filippov sliding is the same flow with D_j projected off the neuron's faces, so events and
 sliding cost no gradient evaluation.
 
-Event rounds. The neurons are independent while rho is frozen, so the compiled kernel
-:func:`reluflow.flow._kernels.propagate` carries every neuron on its own through its events
-to the end of the step, solving one-face problems itself. A neuron that meets two or more
-faces at once pauses; its face problem (any number of faces,
-:func:`reluflow.flow._faces.solve_faces`) is solved here, and the paused neurons resume in the
-next round. The rounds are as many as the largest number of multi-face events of one
-neuron in the step, not the number of events.
+Event rounds. The neurons are independent while rho is frozen, so the compiled kernels
+carry every neuron on its own through its events to the end of the step:
+:func:`reluflow.flow._kernels.bulk` moves the neurons without events (skipping the points of
+those whose distance to their nearest face, kept per neuron in ``gap``, outlasts the step),
+and :func:`reluflow.flow._kernels.propagate` the others, solving their face problems (any
+number of faces) with the compiled port of :func:`reluflow.flow._faces.solve_faces`. With
+``_Engine.compiled_faces = False`` (the reference, for the tests) a neuron that meets two
+or more faces pauses instead, its face problem is solved here in Python, and the paused
+neurons resume in the next round; a full event log also pauses a neuron.
 
 A pair inside the band ``BAND`` (relative to |w_j| |x_i|) is re-examined by the face
 problem, and a switched pair must leave it to switch back. A pair that crosses its band a
@@ -59,20 +61,29 @@ class _Result:
     face1: np.ndarray  # the sliding face of neurons with exactly one (else -1)
     Dst: np.ndarray  # effective D_j of each neuron at the start (m, d)
     alpha1: np.ndarray  # start multiplier of a single sliding face (NaN without one)
+    gap: np.ndarray  # per neuron, a lower bound on its distance to its nearest band edge (0: unknown)
     changes: list = field(default_factory=list)  # arrays (local time, j, i, old code, new code)
     nevents: int = 0  # per-neuron event handlings (a neuron's simultaneous crossings count once)
     nresync: int = 0  # pairs found on the wrong side of their band at the start (not expected)
+    _rows: np.ndarray | None = None  # (change_rows, once computed)
 
     def change_rows(self) -> np.ndarray:
-        """The changes as one (k, 5) array, in time order."""
-        if not self.changes:
-            return np.zeros((0, 5))
-        rows = np.concatenate(self.changes)
-        return rows[np.argsort(rows[:, 0], kind="stable")]
+        """The changes as one (k, 5) array, in time order (computed once)."""
+        if self._rows is None:
+            if not self.changes:
+                self._rows = np.zeros((0, 5))
+            else:
+                rows = np.concatenate(self.changes)
+                self._rows = rows[np.argsort(rows[:, 0], kind="stable")]
+        return self._rows
 
 
 class _Engine:
     """Frozen-residual propagation Φ(ρ, h, y) with exact events and sliding."""
+
+    #: Face problems of two or more faces solved in the compiled kernel (the port of
+    #: :mod:`reluflow.flow._faces`); False pauses those neurons for the Python reference.
+    compiled_faces = True
 
     def __init__(self, data: Dataset, loss, outer_rate: float = 1.0) -> None:
         from . import _kernels  # (lazy: numba is imported only when this method runs)
@@ -105,7 +116,11 @@ class _Engine:
         """For each row e with faces K_e = mask[e] (|K_e| >= 1), solve G_KK c = B[e, K_e]
         (B is (k, n)); returns C (k, n), zero off K_e. Vectorized over the rows with the same
         number of faces; several faces through the pseudo-inverse (dependent faces included:
-        the least-squares solution of least norm)."""
+        the least-squares solution of least norm). Compiled (Cholesky for independent faces)
+        unless ``compiled_faces`` is False."""
+        if self.compiled_faces:
+            return self.kernels.gram_solve(np.ascontiguousarray(mask), np.ascontiguousarray(B, dtype=float),
+                                           self.gram, self.xn2)  # fmt: skip
         C = np.zeros(B.shape)
         cnt = mask.sum(axis=1)
         one = np.flatnonzero(cnt == 1)
@@ -176,13 +191,9 @@ class _Engine:
                 _, bm = self._alphas(multi, S, slide, rho_half)
                 owner = np.concatenate([owner, multi[rows]])
                 a0, am = np.concatenate([a0, b0]), np.concatenate([am, bm])
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            slope = (am - a0) / (0.5 * h)
-            inside = (a0 >= 0) & (a0 <= 1) & np.isfinite(slope)
-            tr = np.where(slope < 0, -a0 / slope, np.where(slope > 0, (1.0 - a0) / slope, np.inf))
-        ok = inside & (tr >= RELEASE_MIN * h) & (tr < (1.0 - RELEASE_MIN) * h)
-        np.minimum.at(out, owner[ok], tr[ok])
-        return out
+            elif not owner.size:  # (no sliding neuron)
+                return out
+        return self.kernels.release_min(owner, np.asarray(a0, float), np.asarray(am, float), h, RELEASE_MIN, out)
 
     def _faces(self, rows, a, W, S, slide, rho, absr, elapsed, cand, changes, nslide, face1, Dext) -> None:
         """The face problems of the paused neurons ``rows`` (their candidate faces in
@@ -228,9 +239,12 @@ class _Engine:
         face1 = np.where(nslide == 1, np.argmax(slide, axis=1), -1).astype(np.int64)
         return nslide, face1
 
-    def propagate(self, a, W, S, slide, rho, h, modes=None) -> _Result:
+    def propagate(self, a, W, S, slide, rho, h, modes=None, gap=None) -> _Result:
         """Φ(ρ, h, y): exact flow over time h with the residual weights frozen at ``rho``
-        (``modes``: (nslide, face1) of ``slide``, computed if None)."""
+        (``modes``: (nslide, face1) of ``slide``, computed if None; ``gap``: per neuron a lower
+        bound on the distance of w_j to its nearest band edge, as returned in the result, or
+        None: :func:`reluflow.flow._kernels.bulk` skips the points of neurons that cannot
+        reach it)."""
         a, W, S, slide = a.copy(), W.copy(), S.copy(), slide.copy()
         m, n, d = a.size, self.n, self.d
         nslide, face1 = self.modes(slide) if modes is None else (modes[0].copy(), modes[1].copy())
@@ -241,28 +255,31 @@ class _Engine:
             Dext[multi] = self._deff(multi, S, slide, rho)
             multi_ok[multi] = self._alpha_ok(multi, S, slide, rho)
         absr = self.absgram @ np.abs(rho) + 1e-300
-        seen = np.zeros((m, n), np.uint8)
-        cand = np.zeros((m, n), np.uint8)
         elapsed = np.zeros(m)
-        nev = np.zeros(m, np.int64)
-        stall = np.zeros(m, np.int64)
         state = np.zeros(m, np.int8)
         counters = np.zeros(2, np.int64)
-        if self._log is None or self._log.shape[0] < LOG_ROWS * m:
-            self._log = np.empty((max(4096, LOG_ROWS * m), 5))
-        log = self._log
         changes: list = []
         K = self.kernels
         Dst = np.empty((m, d))
         alpha1 = np.empty(m)
+        gap_out = np.empty(m)
         busy = K.bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, self.XT, self.gram, self.xn, rho, absr, h,
-                      self.c, self.sqrt_c, BAND, FACE_TOL, state, elapsed, Dst, alpha1)  # fmt: skip
+                      self.c, self.sqrt_c, BAND, FACE_TOL, state, elapsed, Dst, alpha1,
+                      np.zeros(m) if gap is None else gap, gap_out)  # fmt: skip
         J = np.flatnonzero(state == 5) if busy else np.zeros(0, np.int64)
+        if J.size:  # (the event rounds' work arrays)
+            seen = np.zeros((m, n), np.uint8)
+            cand = np.zeros((m, n), np.uint8)
+            nev = np.zeros(m, np.int64)
+            stall = np.zeros(m, np.int64)
+            if self._log is None or self._log.shape[0] < LOG_ROWS * m:
+                self._log = np.empty((max(4096, LOG_ROWS * m), 5))
+            log = self._log
         while J.size:
             nlog = K.propagate(
                 J, a, W, S, slide, nslide, face1, Dext, multi_ok, self.XT, self.gram, self.xn, rho,
                 absr, h, self.c, self.sqrt_c, BAND, FACE_TOL, GROUP_WINDOW * h, MAX_EVENTS_PER_PAIR * n,
-                MAX_STALL, elapsed, nev, stall, seen, cand, state, log, counters,
+                MAX_STALL, elapsed, nev, stall, seen, cand, state, log, counters, self.compiled_faces,
             )  # fmt: skip
             if nlog:
                 changes.append(log[:nlog].copy())
@@ -279,21 +296,22 @@ class _Engine:
         multi = np.flatnonzero(nslide >= 2)
         if multi.size:
             self._snap(multi, W, slide)
-        return _Result(a, W, S, slide, nslide, face1, Dst, alpha1, changes, int(counters[0]), int(counters[1]))
+        return _Result(a, W, S, slide, nslide, face1, Dst, alpha1, gap_out, changes, int(counters[0]),
+                       int(counters[1]))
 
-    def sensitivity(self, a, W, S, slide, modes, Dst, drho, h) -> np.ndarray:
-        """Per parameter, how much the closed-form step of each neuron from (a, W) over h
-        moves when its D changes from ``Dst`` by the effective D of ``-drho`` (pattern and
-        sliding set of the start): the exponential method's error estimate."""
+    def error(self, a, W, S, slide, modes, Dst, drho, h, a_end, W_end, atol, rtol) -> float:
+        """The exponential method's error estimate: per parameter, how much the closed-form
+        step of each neuron from (a, W) over h moves when its D changes from ``Dst`` by the
+        effective D of ``-drho`` (pattern and sliding set of the start), as the RMS of its
+        ratio to atol + rtol max(|y0|, |y1|) (y1 = (a_end, W_end))."""
         m, d = W.shape
         nslide, face1 = modes
         dDext = np.zeros((m, d))
         multi = np.flatnonzero(nslide >= 2)
         if multi.size:
             dDext[multi] = self._deff(multi, S, slide, drho)
-        out = np.empty(m * (d + 1))
-        return self.kernels.sensitivity(a, W, S, nslide, face1, dDext, Dst, self.XT, self.gram, drho, h, self.c,
-                                        self.sqrt_c, out)  # fmt: skip
+        return float(self.kernels.sensitivity(a, W, S, nslide, face1, dDext, Dst, self.XT, self.gram, drho, h,
+                                              self.c, self.sqrt_c, a_end, W_end, atol, rtol))  # fmt: skip
 
     @staticmethod
     def _fail(J, st, nev, h):

@@ -24,9 +24,12 @@ them one after the other, each from its current time to the end of the step h:
 3. One candidate face and no sliding face: the one-face problem is solved here (off if the
    rate without the face's term is <= tol, else on if the rate with it is >= -tol, else
    slide; the rule of :mod:`reluflow.flow._faces` for K = 1); rows are recomputed and the
-   loop goes on. Two or more: the neuron pauses (``state = 1``, ``cand`` row written: 1 a
-   candidate, 2 a candidate that crossed a second time in this propagation) and the caller
-   solves its face problem in Python, then resumes it.
+   loop goes on. Two or more (``cand`` row written: 1 a candidate, 2 a candidate that
+   crossed a second time in this propagation): :func:`_faces_one` snaps the neuron onto
+   them and solves its face problem with :func:`solve_faces` (a port of
+   :mod:`reluflow.flow._faces`), and the loop goes on; with ``compiled`` False, or when the
+   log is full, the neuron pauses (``state = 1``) and the caller solves it in Python, then
+   resumes it.
 
 Codes in the log: 0 off, 1 on, 2 slide. ``state``: 0 reached h, 1 paused for its face
 problem (also when the log is full), 2 chattering (more than ``max_ev`` events), 3 stalled
@@ -35,7 +38,10 @@ problem (also when the log is full), 2 chattering (more than ``max_ev`` events),
 Speed: the loops over the points of a neuron are written without data-dependent branches
 (the activation pattern is unpredictable), with the input dimension as the outer loop, so
 that the compiler vectorises them; the roots are solved only for the few pairs that pass
-the bound.
+the bound. :func:`bulk` first tries a per-neuron bound on the distance to the nearest face
+(``gap``) and skips the points altogether when the neuron cannot reach it. Calls taking
+arrays cost ~0.1 µs each (reference counting), so the loops over all neurons in
+:func:`bulk`, :func:`sensitivity` and :func:`outputs` make none on their common path.
 """
 
 from __future__ import annotations
@@ -73,8 +79,23 @@ def _multiplier(qv, rho_f, gff):
 
 @njit(cache=True, fastmath=_FAST)
 def _aA(a0, p0, delta, t):
-    """(a(t), A(t)) of the frozen linear flow."""
+    """(a(t), A(t)) of the frozen linear flow (x = delta t >= 0): one expm1, with
+    cosh x = 1 + e^2 / (2 (1 + e)), sinh x = e (2 + e) / (2 (1 + e)) and
+    t^2 sinhc(x / 2)^2 = e^2 / ((1 + e) delta^2) for e = expm1(x) (no cancellation); short
+    series below _SINHC_CUT, and sinh and cosh where e^2 could overflow."""
     x = delta * t
+    if x < _SINHC_CUT:  # (products with the reciprocals: divisions are slow)
+        x2 = x * x
+        s1 = 1.0 + x2 * (1.0 / 6.0) * (1.0 + x2 * (1.0 / 20.0))
+        s2 = 1.0 + x2 * (1.0 / 24.0) * (1.0 + x2 * (1.0 / 80.0))
+        ch = 1.0 + 0.5 * x2 * (1.0 + x2 * (1.0 / 12.0))
+        return a0 * ch + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
+    if x < 300.0:
+        e = math.expm1(x)
+        ep = 1.0 + e
+        sh = e * (2.0 + e) / (2.0 * ep) / delta  # t sinhc(x)
+        ch = 1.0 + e * e / (2.0 * ep)
+        return a0 * ch + p0 * sh, a0 * sh + 0.5 * p0 * (e * e / ep) / (delta * delta)
     s1 = _sinhc(x)
     s2 = _sinhc(0.5 * x)
     return a0 * math.cosh(x) + p0 * t * s1, a0 * t * s1 + 0.5 * p0 * t * t * s2 * s2
@@ -102,20 +123,27 @@ def _first_root(c2, c1, c0):
 @njit(cache=True, fastmath=_FAST)
 def _A_range(a0, p0, delta, rem):
     """Smallest and largest A(t) over 0 <= t <= rem (a changes sign at most once)."""
-    _, Ae = _aA(a0, p0, delta, rem)
+    lo, hi, _, _ = _A_range_end(a0, p0, delta, rem)
+    return lo, hi
+
+
+@njit(cache=True, fastmath=_FAST)
+def _A_range_end(a0, p0, delta, rem):
+    """(smallest A, largest A) over 0 <= t <= rem, and (a(rem), A(rem))."""
+    ae, Ae = _aA(a0, p0, delta, rem)
     lo, hi = min(0.0, Ae), max(0.0, Ae)
     ts = -1.0
-    if delta > 0.0:
-        if p0 != 0.0:
+    if (a0 > 0.0 and p0 < 0.0) or (a0 < 0.0 and p0 > 0.0):  # (else a keeps its sign)
+        if delta > 0.0:
             z = -a0 * delta / p0
-            if 0.0 < z < 1.0:
+            if z < 1.0:
                 ts = math.atanh(z) / delta
-    elif p0 != 0.0:
-        ts = -a0 / p0
+        else:
+            ts = -a0 / p0
     if 0.0 < ts < rem:
         _, As = _aA(a0, p0, delta, ts)
         lo, hi = min(lo, As), max(hi, As)
-    return lo, hi
+    return lo, hi, ae, Ae
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -134,11 +162,16 @@ def _dots(j, W, XT, P):
 def outputs(a, W, S, XT):
     """f_i = sum_j a_j S_ji <w_j, x_i> (the frozen-pattern network outputs)."""
     m = W.shape[0]
-    n = XT.shape[1]
+    d, n = XT.shape
     f = np.zeros(n)
     P = np.empty(n)
     for j in range(m):
-        _dots(j, W, XT, P)
+        for i in range(n):  # (_dots, inline: a call with array arguments costs ~0.1 µs)
+            P[i] = 0.0
+        for k in range(d):
+            wk = W[j, k]
+            for i in range(n):
+                P[i] += wk * XT[k, i]
         aj = a[j]
         for i in range(n):
             f[i] += aj * S[j, i] * P[i]
@@ -146,16 +179,49 @@ def outputs(a, W, S, XT):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf):
-    """D_on and the effective D of neuron j."""
+def _weighted(XT, rho):
+    """RX = rho_i x_i as columns (d, n), for :func:`_drive`."""
     d, n = XT.shape
-    for i in range(n):
-        rbuf[i] = rho[i] * S[j, i]  # (branch-free: the pattern is unpredictable)
+    RX = np.empty((d, n))
+    for k in range(d):
+        for i in range(n):
+            RX[k, i] = rho[i] * XT[k, i]
+    return RX
+
+
+@njit(cache=True, fastmath=_FAST)
+def _don_all(S, RX):
+    """D_on of all neurons (m, d), in one tight loop (the hot part of :func:`bulk` and
+    :func:`sensitivity`; as a separate loop it compiles to vectorised reductions)."""
+    m = S.shape[0]
+    d, n = RX.shape
+    out = np.empty((m, d))
+    for j in range(m):
+        for k in range(d):
+            acc = 0.0
+            for i in range(n):
+                acc += RX[k, i] * S[j, i]
+            out[j, k] = acc
+    return out
+
+
+@njit(cache=True, fastmath=_FAST)
+def _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D):
+    """D_on and the effective D of neuron j (``RX``: :func:`_weighted` of the residuals)."""
+    d, n = XT.shape
     for k in range(d):
         acc = 0.0
         for i in range(n):
-            acc += rbuf[i] * XT[k, i]
+            acc += RX[k, i] * S[j, i]  # (branch-free, one vectorised reduction per coordinate)
         Don[k] = acc
+    _effective(j, nslide, face1, Dext, XT, G, Don, D)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _effective(j, nslide, face1, Dext, XT, G, Don, D):
+    """The effective D of neuron j from its D_on: projected off its single sliding face, or
+    ``Dext[j]`` for two or more."""
+    d = XT.shape[0]
     if nslide[j] >= 2:
         for k in range(d):
             D[k] = Dext[j, k]
@@ -303,8 +369,8 @@ def _advance(j, a, W, D, a0, p0, delta, t):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
-           cand, state, log, nlog, counters):
+def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, rho, absr, face_tol, Don, P, flag,
+           cand, state, log, nlog, counters, compiled):
     """The start-of-propagation checks of neuron j (module doc, step 1); returns (new log
     rows, whether the rows must be recomputed)."""
     d, n = XT.shape
@@ -339,7 +405,12 @@ def _start(j, nflag, nsl, a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, a
     if ncand >= 2:
         for i in range(n):
             cand[j, i] = 1 if (flag[i] == 1 or slide[j, i]) else 0
-        state[j] = 1
+        if compiled:
+            nlog2 = _faces_one(j, 0.0, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand, log,
+                               nlog)
+            if nlog2 >= 0:
+                return nlog2, True
+        state[j] = 1  # the caller solves this face problem
         return nlog, False
     if ncand == 1:
         k = face1[j] if nband == 0 else np.argmax(flag)
@@ -373,65 +444,171 @@ def _snap_one(j, W, XT, G, f):
 
 @njit(cache=True, fastmath=_FAST)
 def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c, band_rel, face_tol,
-         state, elapsed, Dst, alpha1):
+         state, elapsed, Dst, alpha1, gap, gap_out):
     """The common case, kept small so that it compiles to tight loops: each neuron whose
     start-of-propagation checks are clean and that has no crossing before h moves to h by
     its closed form (``state`` 0); the others are left untouched with ``state`` 5 for
     :func:`propagate`. Also stores each neuron's effective D at the start (``Dst``) and the
     multiplier of a single sliding face (``alpha1``, NaN without one). Returns the number
-    left to :func:`propagate`."""
+    left to :func:`propagate`.
+
+    ``gap[j]``: a lower bound on the distance of w_j to the nearest band edge
+    min_i (|<w_j, x_i>| - BAND |w_j| |x_i|) / |x_i| over its pairs not sliding (0 if unknown).
+    That distance changes by at most (1 + BAND) |w_j(t) - w_j(0)| = (1 + BAND) |A(t)| |D_j|,
+    so a neuron whose largest displacement over [0, h] is below its gap has no crossing and
+    no pair in its band: it moves to h without looking at its points. ``gap_out``: the same
+    bound at h for the neurons moved here (0 for the others)."""
     m = a.size
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
-    nbusy = 0
+    DON = _don_all(S, _weighted(XT, rho))
+    # (the loop over all neurons makes no calls taking arrays: each costs ~0.1 µs, and in a
+    # loop body even when not taken; the few neurons that need them are listed for later)
+    DEF = DON.copy()  # effective D (as _effective)
     for j in range(m):
-        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        if nslide[j] == 1:
+            f = face1[j]
+            g = 0.0
+            for q in range(d):
+                g += DEF[j, q] * XT[q, f]
+            g /= G[f, f]
+            for q in range(d):
+                DEF[j, q] -= g * XT[q, f]
+        elif nslide[j] >= 2:
+            for q in range(d):
+                DEF[j, q] = Dext[j, q]
+    todo = np.empty(m, np.int64)  # neurons to scan
+    pre = np.zeros(m, np.bool_)  # (their start checks already failed)
+    nt = 0
+    lip = 1.0 + band_rel
+    for j in range(m):
+        dd = 0.0
+        pw = 0.0
         for q in range(d):
-            Dst[j, q] = D[q]
-        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
-        s = 1.0 if a0 >= 0 else -1.0
-        sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
-                             True, s, absr, face_tol, flag, mark)
-        busy = nflag > 0
+            Dq = DEF[j, q]
+            Dst[j, q] = Dq
+            dd += Dq * Dq
+            pw += W[j, q] * Dq
+        dn = math.sqrt(dd)
+        a0, p0, delta = a[j], c * pw, sqrt_c * dn  # (as _rates)
+        busy = False
         alpha1[j] = np.nan
         if nslide[j] == 1:
             f = face1[j]
             qv = 0.0
             for q in range(d):
-                qv += Don[q] * XT[q, f]
+                qv += DON[j, q] * XT[q, f]
             alpha = _multiplier(qv, rho[f], G[f, f])
             alpha1[j] = alpha
             busy |= not (0.0 <= alpha <= 1.0)
         elif nslide[j] >= 2:
             busy |= not multi_ok[j]
+        if not busy and gap[j] > 0.0:
+            g0 = gap[j]
+            lo, hi, ae, Ae = _A_range_end(a0, p0, delta, h)
+            # any direction: the distances shrink by at most lip |A| |D|
+            ok = lip * max(-lo, hi) * dn * (1.0 + 1e-6) < g0
+            gend = g0 - lip * abs(Ae) * dn * (1.0 + 1e-6)
+            # D = kappa w + D_perp: the distances scale by 1 + kappa A and shrink by at most
+            # lip |A| |D_perp| (a neuron growing or shrinking along itself keeps its signs)
+            ww = 0.0
+            for q in range(d):
+                ww += W[j, q] * W[j, q]
+            if ww > 0.0:
+                kap = pw / ww
+                dp2 = 0.0
+                for q in range(d):
+                    v = DEF[j, q] - kap * W[j, q]
+                    dp2 += v * v
+                dpn = math.sqrt(dp2) * (1.0 + 1e-6)
+                f_lo = g0 * (1.0 + kap * lo) - lip * abs(lo) * dpn
+                f_hi = g0 * (1.0 + kap * hi) - lip * hi * dpn
+                if min(f_lo, f_hi) > 1e-9 * g0:
+                    gr = (g0 * (1.0 + kap * Ae) - lip * abs(Ae) * dpn) * (1.0 - 1e-9)
+                    gend = max(gend, gr) if ok else gr
+                    ok = True
+            if ok:  # no point can be reached: skip the scan
+                state[j] = 0
+                a[j] = ae
+                for q in range(d):
+                    W[j, q] += Ae * DEF[j, q]
+                elapsed[j] = h
+                if nslide[j] == 1:  # (as _snap_one: removes round-off drift)
+                    f = face1[j]
+                    g = 0.0
+                    for q in range(d):
+                        g += W[j, q] * XT[q, f]
+                    g /= G[f, f]
+                    for q in range(d):
+                        W[j, q] -= g * XT[q, f]
+                gap_out[j] = max(0.0, gend)
+                continue
+        todo[nt] = j
+        pre[j] = busy
+        nt += 1
+    nbusy = 0
+    for e in range(nt):
+        j = todo[e]
+        for q in range(d):
+            D[q] = DEF[j, q]
+        a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
+        s = 1.0 if a0 >= 0 else -1.0
+        sbest, nflag = _scan(j, a0, p0, delta, h, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
+                             True, s, absr, face_tol, flag, mark)
+        busy = pre[j] or nflag > 0
         tb = math.log1p(delta * sbest) / delta if delta > 0.0 else sbest
         busy |= tb <= h
+        gap_out[j] = 0.0
         if busy:
             state[j] = 5
             nbusy += 1
             continue
         state[j] = 0
-        _advance(j, a, W, D, a0, p0, delta, h)
+        Ae = _advance(j, a, W, D, a0, p0, delta, h)
         elapsed[j] = h
         if nslide[j] == 1:
             _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
+        # the gap at h, from the rows (P + A(h) R = <w(h), x_i>)
+        wn = 0.0
+        for q in range(d):
+            wn += W[j, q] * W[j, q]
+        bw = band_rel * math.sqrt(wn)
+        gmin = np.inf
+        for i in range(n):
+            sg = 2.0 * S[j, i] - 1.0
+            v = sg * (P[i] + Ae * R[i]) / xn[i] - bw if (xn[i] > 0.0 and slide[j, i] == 0) else np.inf
+            gmin = min(gmin, v)
+        gap_out[j] = max(0.0, gmin * (1.0 - 1e-9) - 1e-15 * math.sqrt(wn))
     return nbusy
 
 
 @njit(cache=True, fastmath=_FAST)
-def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, out):
-    """The error estimate of a step, per parameter (``out``, laid out as (a, W.ravel())):
-    the change of each neuron's closed form over h, from its start state and pattern, when
-    its effective D changes from ``Dst`` to ``Dst - dD`` with dD the effective D of the
-    residual change ``drho`` (projected off a single sliding face; ``dDext`` for two or more)."""
+def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, a_end, W_end, atol, rtol):
+    """The error estimate of a step: per parameter, the change dy of each neuron's closed
+    form over h, from its start state and pattern, when its effective D changes from
+    ``Dst`` to ``Dst - dD`` with dD the effective D of the residual change ``drho``
+    (projected off a single sliding face; ``dDext`` for two or more); returned as the RMS
+    of dy / (atol + rtol max(|y0|, |y1|)) over all parameters (y1: ``a_end``, ``W_end``)."""
     m = a.size
     d, n = XT.shape
-    Don = np.empty(d)
     dD = np.empty(d)
     D2 = np.empty(d)
-    rbuf = np.empty(n)
+    total = 0.0
+    DON = _don_all(S, _weighted(XT, drho))
     for j in range(m):
-        _drive(j, S, nslide, face1, dDext, XT, G, drho, Don, dD, rbuf)
+        for q in range(d):
+            dD[q] = DON[j, q]
+        if nslide[j] == 1:  # (as _effective, inline: a call taking arrays costs ~0.1 µs)
+            f = face1[j]
+            g = 0.0
+            for q in range(d):
+                g += dD[q] * XT[q, f]
+            g /= G[f, f]
+            for q in range(d):
+                dD[q] -= g * XT[q, f]
+        elif nslide[j] >= 2:
+            for q in range(d):
+                dD[q] = dDext[j, q]
         dd1 = 0.0
         dd2 = 0.0
         p1 = 0.0
@@ -444,21 +621,26 @@ def sensitivity(a, W, S, nslide, face1, dDext, Dst, XT, G, drho, h, c, sqrt_c, o
             p2 += W[j, q] * D2[q]
         a1, A1 = _aA(a[j], c * p1, sqrt_c * math.sqrt(dd1), h)
         a2, A2 = _aA(a[j], c * p2, sqrt_c * math.sqrt(dd2), h)
-        out[j] = a1 - a2
+        e = (a1 - a2) / (atol + rtol * max(abs(a[j]), abs(a_end[j])))
+        acc = e * e
         for q in range(d):
-            out[m + j * d + q] = A1 * Dst[j, q] - A2 * D2[q]
-    return out
+            e = (A1 * Dst[j, q] - A2 * D2[q]) / (atol + rtol * max(abs(W[j, q]), abs(W_end[j, q])))
+            acc += e * e
+        total += acc
+    return math.sqrt(total / (m * (d + 1)))
 
 
 @njit(cache=True, fastmath=_FAST)
 def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h, c, sqrt_c,
-              band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters):
+              band_rel, face_tol, window, max_ev, max_stall, elapsed, nev, stall, seen, cand, state, log, counters,
+              compiled):
     """Propagate the neurons ``J`` from ``elapsed[j]`` to ``h`` (module doc); arrays are
     updated in place; returns the number of log rows (``log``: t, j, i, old, new). On entry
     ``state[j]`` is 5 (fresh: start-of-propagation checks first) or 6 (resumed after its face
     problem); when the log is nearly full the remaining neurons are left in that state."""
     d, n = XT.shape
     P, R, sbuf, Don, D, flag, rbuf, mark = _buffers(n, d)
+    RX = _weighted(XT, rho)
     nlog = 0
     for jj in range(J.size):
         if nlog > log.shape[0] - 2 * n - 8:
@@ -467,18 +649,18 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
         t = elapsed[j]
         start = state[j] == 5
         state[j] = 0
-        _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+        _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
         a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
         s = 1.0 if a0 >= 0 else -1.0
         sbest, nflag = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
                              start, s, absr, face_tol, flag, mark)
         if start:
-            nlog, again = _start(j, nflag, nslide[j], a, W, S, slide, nslide, face1, multi_ok, XT, G, rho, absr,
-                                 face_tol, Don, P, flag, cand, state, log, nlog, counters)
+            nlog, again = _start(j, nflag, nslide[j], a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, rho,
+                                 absr, face_tol, Don, P, flag, cand, state, log, nlog, counters, compiled)
             if state[j] == 1:
                 continue
             if again:  # the pattern or the state changed: recompute the rows
-                _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+                _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
                 a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
                 sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
                                  False, s, absr, face_tol, flag, mark)
@@ -533,9 +715,15 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
             if ncand >= 2 or nslide[j] > 0:
                 for i in range(n):
                     cand[j, i] = flag[i]
-                state[j] = 1
-                break
-            if ncand == 1:
+                nlog2 = -1
+                if compiled:
+                    nlog2 = _faces_one(j, t, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand,
+                                       log, nlog)
+                if nlog2 < 0:  # the caller solves this face problem
+                    state[j] = 1
+                    break
+                nlog = nlog2
+            elif ncand == 1:
                 nlog2 = _one_face(j, k, t, flag[k] == 2, a, W, S, slide, nslide, face1, XT, G, rho, absr,
                                   face_tol, Don, P, log, nlog)
                 if nlog2 < 0:  # the log is full: the caller solves this face problem
@@ -543,7 +731,7 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
                     state[j] = 1
                     break
                 nlog = nlog2
-            _drive(j, S, nslide, face1, Dext, XT, G, rho, Don, D, rbuf)
+            _drive(j, S, nslide, face1, Dext, XT, G, RX, Don, D)
             a0, p0, delta = _rates(j, a, W, D, c, sqrt_c)
             s = 1.0 if a0 >= 0 else -1.0
             sbest, _ = _scan(j, a0, p0, delta, h - t, W, S, slide, XT, xn, D, band_rel, P, R, sbuf,
@@ -552,3 +740,540 @@ def propagate(J, a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, 
         if state[j] == 0 and nslide[j] == 1:
             _snap_one(j, W, XT, G, face1[j])  # (removes round-off drift)
     return nlog
+
+
+# ==================================================================== the face problem
+# A port of :mod:`reluflow.flow._faces` (the reference, kept in Python and selectable by
+# ``_Engine.compiled_faces = False``), line by line, so that neurons meeting several faces
+# at once do not pause for Python. Same rule, same iteration limits; the arithmetic differs
+# from numpy's only in summation order (rounding).
+
+_BOX_ITER = 4
+_RANK_TOL = 1e-10
+
+
+@njit(cache=True)
+def _chol_solve(G, F, nf, rhs, out):
+    """Solve G[F, F] z = rhs (the first ``nf`` entries of F) by Cholesky into ``out``;
+    False when the block is singular (a non-positive pivot, or a relative pivot below
+    RANK_TOL, as :func:`reluflow.flow._faces._solve_free`)."""
+    if nf == 1:
+        g = G[F[0], F[0]]
+        if not g > 0.0:
+            return False
+        out[0] = rhs[0] / g
+        return True
+    L = np.zeros((nf, nf))
+    for i in range(nf):
+        for k in range(i + 1):
+            acc = G[F[i], F[k]]
+            for q in range(k):
+                acc -= L[i, q] * L[k, q]
+            if i == k:
+                if not acc > 0.0:
+                    return False
+                L[i, i] = math.sqrt(acc)
+            else:
+                L[i, k] = acc / L[k, k]
+    dmin = np.inf
+    gmax = -np.inf
+    for i in range(nf):
+        dmin = min(dmin, L[i, i] * L[i, i])
+        gmax = max(gmax, G[F[i], F[i]])
+    if dmin <= _RANK_TOL * gmax:
+        return False
+    y = np.empty(nf)
+    for i in range(nf):
+        acc = rhs[i]
+        for q in range(i):
+            acc -= L[i, q] * y[q]
+        y[i] = acc / L[i, i]
+    for i in range(nf - 1, -1, -1):
+        acc = y[i]
+        for q in range(i + 1, nf):
+            acc -= L[q, i] * out[q]
+        out[i] = acc / L[i, i]
+    return True
+
+
+@njit(cache=True)
+def box_lsq(G, b, ub, tol):
+    """Compiled :func:`reluflow.flow._faces.box_lsq`: (beta, free)."""
+    K = b.size
+    beta = np.zeros(K)
+    free = np.zeros(K, np.bool_)
+    u = np.empty(K)
+    F = np.empty(K, np.int64)
+    rhs = np.empty(K)
+    sol = np.empty(K)
+    z = np.empty(K)
+    lim = np.empty(K)
+    dz = np.empty(K)
+    inside = np.zeros(K, np.bool_)
+    for _ in range(_BOX_ITER * K + 10):
+        k = -1
+        vbest = -np.inf
+        for i in range(K):
+            acc = 0.0
+            for q in range(K):
+                acc += G[i, q] * beta[q]
+            u[i] = b[i] - acc
+            v = -np.inf
+            if not free[i]:
+                if beta[i] <= 0.0:
+                    v = u[i] - tol[i]
+                elif beta[i] >= ub[i]:
+                    v = -u[i] - tol[i]
+            if k < 0 or v > vbest:
+                k, vbest = i, v
+        if not vbest > 0.0:
+            return beta, free
+        free[k] = True
+        while True:
+            nf = 0
+            for i in range(K):
+                if free[i]:
+                    F[nf] = i
+                    nf += 1
+            for i in range(K):
+                z[i] = beta[i]
+            for f in range(nf):
+                acc = 0.0
+                for q in range(K):
+                    if not free[q]:
+                        acc += G[F[f], q] * beta[q]
+                rhs[f] = b[F[f]] - acc
+            if not _chol_solve(G, F, nf, rhs, sol):  # the new face depends on the others
+                free[k] = False
+                return beta, free
+            allin = True
+            for f in range(nf):
+                z[F[f]] = sol[f]
+                inside[f] = (sol[f] > 0.0) and (sol[f] < ub[F[f]])
+                allin &= inside[f]
+            if allin:
+                for i in range(K):
+                    beta[i] = z[i]
+                break
+            lmin = np.inf
+            for f in range(nf):
+                i = F[f]
+                dz[f] = z[i] - beta[i]
+                if inside[f]:
+                    lim[f] = np.inf
+                elif dz[f] < 0.0:
+                    lim[f] = -beta[i] / dz[f]
+                elif dz[f] > 0.0:
+                    lim[f] = (ub[i] - beta[i]) / dz[f]
+                else:
+                    lim[f] = np.inf
+                lmin = min(lmin, lim[f])
+            step = min(1.0, max(0.0, lmin))
+            for f in range(nf):
+                i = F[f]
+                beta[i] = min(max(beta[i] + step * dz[f], 0.0), ub[i])
+            nhit = 0
+            for f in range(nf):
+                nhit += (not inside[f]) and (lim[f] <= step)
+            for f in range(nf):
+                hit = (not inside[f]) and (lim[f] <= step if nhit else lim[f] == lmin)
+                if hit:
+                    i = F[f]
+                    beta[i] = ub[i] if dz[f] > 0.0 else 0.0
+                    free[i] = False
+            anyfree = False
+            for i in range(K):
+                anyfree |= free[i]
+            if not anyfree:
+                break
+    return beta, free
+
+
+@njit(cache=True)
+def _attracting(b, G, sr, att, on_fixed, tol):
+    """Compiled :func:`reluflow.flow._faces._attracting`: (alpha, codes, rates u)."""
+    K = b.size
+    alpha = np.zeros(K)
+    codes = np.zeros(K, np.int64)
+    for i in range(K):
+        if on_fixed[i]:
+            alpha[i] = 1.0
+            codes[i] = 1
+    base = np.empty(K)
+    for i in range(K):
+        acc = 0.0
+        for q in range(K):
+            acc += G[i, q] * (sr[q] * alpha[q])
+        base[i] = b[i] + acc
+    A = np.flatnonzero(att)
+    nA = A.size
+    if nA:
+        ub = np.empty(nA)
+        GA = np.empty((nA, nA))
+        bA = np.empty(nA)
+        tA = np.empty(nA)
+        for e in range(nA):
+            ub[e] = -sr[A[e]]
+            bA[e] = base[A[e]]
+            tA[e] = tol[A[e]]
+            for f in range(nA):
+                GA[e, f] = G[A[e], A[f]]
+        beta, free = box_lsq(GA, bA, ub, tA)
+        for e in range(nA):
+            i = A[e]
+            if free[e]:
+                codes[i] = 2
+                alpha[i] = min(max(beta[e] / ub[e], 0.0), 1.0)
+            elif beta[e] >= ub[e]:
+                codes[i] = 1
+                alpha[i] = 1.0
+            else:
+                codes[i] = 0
+                alpha[i] = 0.0
+        for i in range(K):
+            acc = 0.0
+            for e in range(nA):
+                acc += G[i, A[e]] * (ub[e] * alpha[A[e]])
+            base[i] -= acc
+    return alpha, codes, base
+
+
+@njit(cache=True)
+def _rule(b, G, sr, tol, fixed):
+    """Compiled :func:`reluflow.flow._faces._rule`: (alpha, codes, rates u)."""
+    K = b.size
+    att = sr < 0
+    rep = sr > 0
+    rep_on = np.zeros(K, np.bool_)
+    free_att = att & (fixed < 0)
+    alpha, codes, u = _attracting(b, G, sr, free_att, (fixed == 1) | (rep & rep_on), tol)
+    for it in range(2 * K + 1):
+        if it:
+            alpha, codes, u = _attracting(b, G, sr, free_att, (fixed == 1) | (rep & rep_on), tol)
+        iu, vu, idn, vd = -1, -np.inf, -1, -np.inf
+        for i in range(K):
+            if rep[i] and fixed[i] < 0:
+                if not rep_on[i]:
+                    v = u[i] - tol[i]
+                    if iu < 0 or v > vu:
+                        iu, vu = i, v
+                else:
+                    v = -u[i] - tol[i]
+                    if idn < 0 or v > vd:
+                        idn, vd = i, v
+        if max(vu, vd) <= 0.0:
+            break
+        if vu >= vd:
+            rep_on[iu] = True
+        else:
+            rep_on[idn] = False
+    for i in range(K):
+        if fixed[i] >= 0:
+            codes[i] = fixed[i]
+            alpha[i] = min(fixed[i], 1)
+        elif rep[i] and rep_on[i]:
+            alpha[i] = 1.0
+            codes[i] = 1
+        elif not att[i] and not rep[i]:
+            codes[i] = 1 if u[i] > tol[i] else 0
+            alpha[i] = codes[i]
+    return alpha, codes, u
+
+
+@njit(cache=True)
+def _fixed_alternatives(forbid, b, G, sr, tol):
+    """Compiled :func:`reluflow.flow._faces._fixed_alternatives`."""
+    K = b.size
+    fixed = np.full(K, -1, np.int64)
+    att = sr < 0
+    for k in range(K):
+        if forbid[k] < 0:
+            continue
+        for alt in range(3):
+            if alt == forbid[k]:
+                continue
+            if alt == 2 and sr[k] >= 0:
+                continue
+            trial = fixed.copy()
+            trial[k] = 0 if alt == 2 else alt
+            _, _, u = _attracting(b, G, sr, att & (trial < 0), trial == 1, tol)
+            if alt == 2:
+                al = -u[k] / (G[k, k] * sr[k])
+                if 0.0 < al < 1.0:
+                    fixed[k] = 2
+                    break
+                continue
+            if (alt == 1 and u[k] >= -tol[k]) or (alt == 0 and u[k] <= tol[k]):
+                fixed = trial
+                break
+    return fixed
+
+
+@njit(cache=True)
+def _solve_distinct(q, G, rho, s, tol, forbid):
+    """Compiled :func:`reluflow.flow._faces._solve_distinct` (``forbid`` all -1: none)."""
+    K = q.size
+    sr = s * rho
+    b = s * q
+    fixed = _fixed_alternatives(forbid, b, G, sr, tol)
+    done = False
+    alpha, codes, u = _rule(b, G, sr, tol, fixed)
+    for it in range(3):
+        if it:
+            alpha, codes, u = _rule(b, G, sr, tol, fixed)
+        bad = False
+        for i in range(K):
+            if fixed[i] == 2:
+                forced = -u[i] / (G[i, i] * sr[i])
+                alpha[i] = forced
+                bi = not ((forced > 0.0) and (forced < 1.0))
+            else:
+                bi = (fixed[i] == 0 and u[i] > tol[i]) or (fixed[i] == 1 and u[i] < -tol[i])
+            if bi:
+                fixed[i] = -1
+                bad = True
+        if not bad:
+            done = True
+            break
+    if not done:
+        alpha, codes, u = _rule(b, G, sr, tol, np.full(K, -1, np.int64))
+    return alpha, codes
+
+
+@njit(cache=True)
+def solve_faces(q, G, rho, s, tol, forbid):
+    """Compiled :func:`reluflow.flow._faces.solve_faces` (``forbid``: -1 for none):
+    (alpha, codes), with repeated or antipodal points merged first."""
+    K = q.size
+    if K == 1:
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    rep = np.empty(K, np.int64)
+    distinct = True
+    for i in range(K):
+        rep[i] = i
+        for k in range(K):
+            if G[i, k] * G[i, k] >= (1.0 - 1e-12) * (G[i, i] * G[k, k]):
+                rep[i] = k
+                break
+        distinct &= rep[i] == i
+    if distinct:
+        return _solve_distinct(q, G, rho, s, tol, forbid)
+    group = np.full(K, -1, np.int64)
+    nr = 0
+    for i in range(K):
+        if rep[i] == i:
+            group[i] = nr
+            nr += 1
+    reps = np.empty(nr, np.int64)
+    for i in range(K):
+        if rep[i] == i:
+            reps[group[i]] = i
+    rho_m = np.zeros(nr)
+    shift = np.zeros(nr)
+    sizes = np.zeros(nr, np.int64)
+    hasneg = np.zeros(nr, np.bool_)
+    coef = np.empty(K)
+    for i in range(K):
+        g = group[rep[i]]
+        group[i] = g
+        coef[i] = G[i, rep[i]] / G[rep[i], rep[i]]
+        rho_m[g] += rho[i] * abs(coef[i])
+        sizes[g] += 1
+        if coef[i] < 0:
+            shift[g] += rho[i] * coef[i]
+            hasneg[g] = True
+    Gm = np.empty((nr, nr))
+    qm = np.empty(nr)
+    tm = np.empty(nr)
+    fm = np.full(nr, -1, np.int64)
+    for e in range(nr):
+        for f in range(nr):
+            Gm[e, f] = G[reps[e], reps[f]]
+    for e in range(nr):
+        acc = 0.0
+        for f in range(nr):
+            acc += Gm[e, f] * shift[f]
+        qm[e] = q[reps[e]] + acc
+        tm[e] = tol[reps[e]]
+        if sizes[e] == 1:
+            fm[e] = forbid[reps[e]]
+        if hasneg[e] and s * rho_m[e] > 0:
+            fm[e] = 0 if s * q[reps[e]] > tol[reps[e]] else 1
+    am, cm = _solve_distinct(qm, Gm, rho_m, s, tm, fm)
+    alpha = np.empty(K)
+    codes = np.empty(K, np.int64)
+    for i in range(K):
+        g = group[i]
+        neg = coef[i] < 0
+        alpha[i] = 1.0 - am[g] if neg else am[g]
+        codes[i] = 1 - cm[g] if (neg and cm[g] != 2) else cm[g]
+    return alpha, codes
+
+
+@njit(cache=True)
+def _faces_one(j, t, a, W, S, slide, nslide, face1, Dext, XT, G, rho, absr, face_tol, cand, log, nlog):
+    """Compiled :meth:`reluflow.flow._frozen._Engine._faces` for neuron j (its candidate
+    faces in ``cand[j]``; 2 marks a pair that crossed again, whose problem is then solved
+    without the tie tolerance): snap onto the faces, solve the face problem, log the changes
+    at time t, update the pattern and, for two or more sliding faces, ``Dext[j]``. Returns the
+    new number of log rows, or -1 (nothing done) if the log has no room."""
+    d, n = XT.shape
+    nk = 0
+    exact = False
+    for i in range(n):
+        if cand[j, i]:
+            nk += 1
+            exact |= cand[j, i] == 2
+    if nlog + nk > log.shape[0]:
+        return -1
+    K = np.empty(nk, np.int64)
+    e = 0
+    for i in range(n):
+        if cand[j, i]:
+            K[e] = i
+            e += 1
+        cand[j, i] = 0
+    XKT = np.empty((d, nk))  # (the faces' points as columns)
+    for q in range(d):
+        for e in range(nk):
+            XKT[q, e] = XT[q, K[e]]
+    w = np.empty(d)
+    for q in range(d):
+        w[q] = W[j, q]
+    coef = np.linalg.lstsq(XKT, w, 2.220446049250313e-16 * max(d, nk))[0]  # snap onto the faces
+    for q in range(d):
+        acc = 0.0
+        for e in range(nk):
+            acc += coef[e] * XKT[q, e]
+        W[j, q] = w[q] - acc
+    if nk >= d and np.linalg.matrix_rank(XKT) == d:
+        for q in range(d):
+            W[j, q] = 0.0  # the faces meet only at w = 0: keep it exactly there
+    isk = np.zeros(n, np.bool_)
+    for e in range(nk):
+        isk[K[e]] = True
+    D0 = np.zeros(d)
+    for i in range(n):
+        if S[j, i] and not isk[i]:
+            for q in range(d):
+                D0[q] += rho[i] * XT[q, i]
+    qv = np.empty(nk)
+    tol = np.empty(nk)
+    rK = np.empty(nk)
+    GK = np.empty((nk, nk))
+    for e in range(nk):
+        acc = 0.0
+        for q in range(d):
+            acc += XKT[q, e] * D0[q]
+        qv[e] = acc
+        tol[e] = 0.0 if exact else face_tol * absr[K[e]]
+        rK[e] = rho[K[e]]
+        for f in range(nk):
+            GK[e, f] = G[K[e], K[f]]
+    _, codes = solve_faces(qv, GK, rK, 1.0 if a[j] >= 0 else -1.0, tol, np.full(nk, -1, np.int64))
+    for e in range(nk):
+        i = K[e]
+        old = 2 if slide[j, i] else (1 if S[j, i] else 0)
+        if codes[e] != old:
+            log[nlog, 0] = t
+            log[nlog, 1] = j
+            log[nlog, 2] = i
+            log[nlog, 3] = old
+            log[nlog, 4] = codes[e]
+            nlog += 1
+        S[j, i] = codes[e] == 1
+        slide[j, i] = codes[e] == 2
+    ns = 0
+    f1 = -1
+    for i in range(n):
+        if slide[j, i]:
+            ns += 1
+            f1 = i
+    nslide[j] = ns
+    face1[j] = f1 if ns == 1 else -1
+    if ns >= 2:  # the effective D: D_on projected off the sliding faces (least norm)
+        Don = np.zeros(d)
+        for i in range(n):
+            if S[j, i]:
+                for q in range(d):
+                    Don[q] += rho[i] * XT[q, i]
+        L = np.empty(ns, np.int64)
+        e = 0
+        for i in range(n):
+            if slide[j, i]:
+                L[e] = i
+                e += 1
+        GL = np.empty((ns, ns))
+        B = np.empty(ns)
+        for e in range(ns):
+            acc = 0.0
+            for q in range(d):
+                acc += Don[q] * XT[q, L[e]]
+            B[e] = acc
+            for f in range(ns):
+                GL[e, f] = G[L[e], L[f]]
+        C = np.linalg.pinv(GL) @ B
+        for q in range(d):
+            acc = 0.0
+            for e in range(ns):
+                acc += C[e] * XT[q, L[e]]
+            Dext[j, q] = Don[q] - acc
+    return nlog
+
+
+@njit(cache=True)
+def gram_solve(mask, B, G, xn2):
+    """For each row e with faces K_e = mask[e], solve G_KK c = B[e, K_e]; returns C (k, n),
+    zero off K_e (compiled :meth:`reluflow.flow._frozen._Engine._gram_solve`). Independent
+    faces by Cholesky; dependent ones (repeated or antipodal points, more faces than
+    dimensions: a pivot below RANK_TOL) through the pseudo-inverse, the least-squares
+    solution of least norm."""
+    k, n = mask.shape
+    C = np.zeros((k, n))
+    idx = np.empty(n, np.int64)
+    rhs = np.empty(n)
+    sol = np.empty(n)
+    for e in range(k):
+        nk = 0
+        for i in range(n):
+            if mask[e, i]:
+                idx[nk] = i
+                rhs[nk] = B[e, i]
+                nk += 1
+        if nk == 0:
+            continue
+        if nk == 1:
+            C[e, idx[0]] = B[e, idx[0]] / xn2[idx[0]]
+            continue
+        if not _chol_solve(G, idx, nk, rhs, sol):
+            GK = np.empty((nk, nk))
+            for a in range(nk):
+                for b in range(nk):
+                    GK[a, b] = G[idx[a], idx[b]]
+            sol[:nk] = np.linalg.pinv(GK) @ rhs[:nk]
+        for a in range(nk):
+            C[e, idx[a]] = sol[a]
+    return C
+
+
+@njit(cache=True)
+def release_min(owner, a0, am, h, rmin, out):
+    """The release search of :meth:`reluflow.flow._frozen._Engine.release_times`: for each
+    multiplier (of neuron ``owner[e]``, ``a0`` at time 0, ``am`` at h/2, moving linearly),
+    the time it leaves [0, 1] if in [rmin h, (1 - rmin) h); the earliest per neuron into
+    ``out`` (in place)."""
+    for e in range(owner.size):
+        x0 = a0[e]
+        slope = (am[e] - x0) / (0.5 * h)
+        if not (x0 >= 0.0 and x0 <= 1.0 and math.isfinite(slope)):
+            continue
+        if slope < 0.0:
+            tr = -x0 / slope
+        elif slope > 0.0:
+            tr = (1.0 - x0) / slope
+        else:
+            continue
+        if tr >= rmin * h and tr < (1.0 - rmin) * h:
+            j = owner[e]
+            out[j] = min(out[j], tr)
+    return out
