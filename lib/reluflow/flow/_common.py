@@ -94,10 +94,18 @@ class Recorder:
             self.next += 1
 
 
+_CHUNK = 4_000_000  # (floats per chunk of hidden activations in make_trajectory)
+
+
 def make_trajectory(rec: Recorder, m: int, d: int, data, loss, **report) -> Trajectory:
     """The :class:`~reluflow.Trajectory` of the snapshots (losses with the true network)."""
     Y = np.array(rec.ys).reshape(len(rec.ys), -1)
     a, W = Y[:, :m], Y[:, m:].reshape(-1, m, d)
-    f = np.einsum("km,kmn->kn", a, np.maximum(W @ data.X.T, 0.0))
+    # the outputs in chunks of snapshots (all at once, (snapshots, m, n) floats: ~3 GB and
+    # longer than the solve for the every-step record of a width-2000 run)
+    f = np.empty((Y.shape[0], data.n))
+    chunk = max(1, _CHUNK // max(1, m * data.n))
+    for k in range(0, Y.shape[0], chunk):
+        f[k : k + chunk] = np.einsum("km,kmn->kn", a[k : k + chunk], np.maximum(W[k : k + chunk] @ data.X.T, 0.0))
     losses = np.array([loss.value(fk, data) for fk in f])
     return Trajectory(np.array(rec.ts), a, W, losses, **report)
