@@ -51,6 +51,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._field import PARALLEL_TOL
+
 _SINHC_CUT = 1e-3
 #: Floating-point licences: reassociation (vectorised sums) and fused multiply-add only;
 #: inf and NaN keep their meaning (they signal "no event" and overflow).
@@ -453,7 +455,8 @@ def bulk(a, W, S, slide, nslide, face1, Dext, multi_ok, XT, G, xn, rho, absr, h,
     left to :func:`propagate`.
 
     ``gap[j]``: a lower bound on the distance of w_j to the nearest band edge
-    min_i (|<w_j, x_i>| - BAND |w_j| |x_i|) / |x_i| over its pairs not sliding (0 if unknown).
+    min_i ((2 S_ji - 1) <w_j, x_i> - BAND |w_j| |x_i|) / |x_i| over its pairs not sliding (0 if
+    unknown; the pre-activation signed by the pair's pattern, so a pair on the wrong side gives 0).
     That distance changes by at most (1 + BAND) |w_j(t) - w_j(0)| = (1 + BAND) |A(t)| |D_j|,
     so a neuron whose largest displacement over [0, h] is below its gap has no crossing and
     no pair in its band: it moves to h without looking at its points. ``gap_out``: the same
@@ -1052,7 +1055,7 @@ def solve_faces(q, G, rho, s, tol, forbid):
     for i in range(K):
         rep[i] = i
         for k in range(K):
-            if G[i, k] * G[i, k] >= (1.0 - 1e-12) * (G[i, i] * G[k, k]):
+            if G[i, k] * G[i, k] >= (1.0 - PARALLEL_TOL) * (G[i, i] * G[k, k]):
                 rep[i] = k
                 break
         distinct &= rep[i] == i
